@@ -1,0 +1,479 @@
+/* Unit tests for the SQLite store: open and pragmas, migrations, content import, iteration, callers. */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <osmocom/core/application.h>
+#include <osmocom/core/talloc.h>
+#include <osmocom/core/utils.h>
+
+#include <yordam/log.h>
+#include <yordam/store.h>
+
+static void *g_ctx;
+
+struct fixture {
+	char dir[64];
+	char path[128];
+};
+
+static int rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	return remove(p);
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = talloc_zero(g_ctx, struct fixture);
+
+	assert_non_null(f);
+	snprintf(f->dir, sizeof(f->dir), "/tmp/yordam-store-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->path, sizeof(f->path), "%s/store.db", f->dir);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	nftw(f->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+	talloc_free(f);
+	return 0;
+}
+
+/* Run the sqlite3 CLI on a file (a second, independent connection) and return its trimmed output. */
+static char *sqlite_cli(const char *path, const char *sql)
+{
+	char cmd[512], buf[4096];
+	size_t len = 0, n;
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "sqlite3 '%s' \"%s\"", path, sql);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	while ((n = fread(buf + len, 1, sizeof(buf) - 1 - len, p)) > 0) {
+		len += n;
+	}
+	buf[len] = '\0';
+	assert_int_equal(pclose(p), 0);
+	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r')) {
+		buf[--len] = '\0';
+	}
+	return talloc_strdup(g_ctx, buf);
+}
+
+static void write_file(const char *path, const void *data, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, data, len), (ssize_t)len);
+	close(fd);
+}
+
+static void copy_file(const char *from, const char *to)
+{
+	char buf[65536];
+	ssize_t n;
+	int fd = open(from, O_RDONLY);
+
+	assert_true(fd >= 0);
+	n = read(fd, buf, sizeof(buf));
+	assert_true(n > 0 && n < (ssize_t)sizeof(buf));
+	close(fd);
+	write_file(to, buf, n);
+}
+
+/* --- collectors: each iterator appends a line per row to a string ---------------------------- */
+
+static int collect_language(void *data, const char *code, const char *name, int pos)
+{
+	char **out = data;
+
+	*out = talloc_asprintf_append(*out, "%s|%s|%d\n", code, name, pos);
+	return 0;
+}
+
+static int collect_node(void *data, const char *id, const char *parent, int pos, const char *kind, const char *country)
+{
+	char **out = data;
+
+	*out = talloc_asprintf_append(*out, "%s|%s|%d|%s|%s\n", id, parent ? parent : "(null)", pos, kind,
+				      country ? country : "(null)");
+	return 0;
+}
+
+static int collect_text(void *data, const char *owner, const char *field, const char *lang, const char *text)
+{
+	char **out = data;
+
+	*out = talloc_asprintf_append(*out, "%s|%s|%s|%s\n", owner, field, lang, text);
+	return 0;
+}
+
+static int collect_hotline(void *data, const char *id, const char *country, const char *topic, const char *number,
+			   int pos, const char *source, bool example)
+{
+	char **out = data;
+
+	*out = talloc_asprintf_append(*out, "%s|%s|%s|%s|%d|%s|%d\n", id, country, topic, number, pos,
+				      source ? source : "(null)", example);
+	return 0;
+}
+
+static char *dump(struct store *st)
+{
+	char *out = talloc_strdup(g_ctx, "");
+
+	assert_int_equal(store_content_foreach_language(st, collect_language, &out), 0);
+	out = talloc_strdup_append(out, "--\n");
+	assert_int_equal(store_content_foreach_node(st, collect_node, &out), 0);
+	out = talloc_strdup_append(out, "--\n");
+	assert_int_equal(store_content_foreach_text(st, collect_text, &out), 0);
+	out = talloc_strdup_append(out, "--\n");
+	assert_int_equal(store_content_foreach_hotline(st, collect_hotline, &out), 0);
+	return out;
+}
+
+static void import_a(struct store *st)
+{
+	assert_int_equal(store_content_begin(st), 0);
+	assert_int_equal(store_content_add_language(st, "uz", "Oʻzbekcha", 1), 0);
+	assert_int_equal(store_content_add_node(st, "root", NULL, 0, "menu", NULL), 0);
+	assert_int_equal(store_content_add_node(st, "hl", "root", 1, "hotlines", "KZ"), 0);
+	assert_int_equal(store_content_add_text(st, "node:root", "title", "uz", "Yordam"), 0);
+	assert_int_equal(store_content_add_hotline(st, "kz1", "KZ", "labour", "+77000000000", 1, NULL, false), 0);
+	assert_int_equal(store_content_commit(st), 0);
+}
+
+static const char dump_a[] = "uz|Oʻzbekcha|1\n--\n"
+			     "root|(null)|0|menu|(null)\nhl|root|1|hotlines|KZ\n--\n"
+			     "node:root|title|uz|Yordam\n--\n"
+			     "kz1|KZ|labour|+77000000000|1|(null)|0\n";
+
+static const uint8_t key1[STORE_CALLER_KEY_LEN] = {1, 2, 3};
+static const uint8_t key2[STORE_CALLER_KEY_LEN] = {9, 9, 9, [31] = 0xff};
+
+/* --- tests ------------------------------------------------------------------------------------- */
+
+static void test_fresh_open(void **state)
+{
+	struct fixture *f = *state;
+	struct store *st = NULL;
+	char *out;
+
+	assert_int_equal(store_open(g_ctx, f->path, &st), 0);
+	assert_non_null(st);
+	assert_int_equal(store_schema_version(st), STORE_SCHEMA_VERSION);
+	assert_int_equal(store_content_present(st), 0);
+	assert_int_equal(store_caller_count(st), 0);
+
+	/* WAL is a property of the file: another connection sees it. */
+	out = sqlite_cli(f->path, "PRAGMA journal_mode");
+	assert_string_equal(out, "wal");
+	out = sqlite_cli(f->path, "PRAGMA user_version");
+	assert_string_equal(out, "2");
+	import_a(st);
+	assert_int_equal(access(talloc_asprintf(g_ctx, "%s-wal", f->path), F_OK), 0);
+	store_close(st);
+	store_close(NULL);
+}
+
+static void test_reopen_keeps_data(void **state)
+{
+	struct fixture *f = *state;
+	struct store *st = NULL;
+	char lang[8];
+
+	assert_int_equal(store_open(g_ctx, f->path, &st), 0);
+	import_a(st);
+	assert_int_equal(store_caller_lang_set(st, key1, "ru"), 0);
+	/* Closing through the talloc parent is the same as store_close(). */
+	talloc_free(st);
+
+	assert_int_equal(store_open(g_ctx, f->path, &st), 0);
+	assert_int_equal(store_content_present(st), 1);
+	assert_string_equal(dump(st), dump_a);
+	assert_int_equal(store_caller_lang_get(st, key1, lang, sizeof(lang)), 0);
+	assert_string_equal(lang, "ru");
+	/* The import time is stored (as unix time) for the status report. */
+	assert_string_equal(
+		sqlite_cli(f->path, "SELECT value > 1600000000 FROM meta WHERE key = 'content_imported_at'"), "1");
+	store_close(st);
+}
+
+static void test_migrate_v1(void **state)
+{
+	struct fixture *f = *state;
+	struct store *st = NULL;
+	char path_fresh[160], fixture[512], lang[8];
+	const char *src = getenv("YORDAM_SRC");
+	const char *schema_sql = "PRAGMA user_version; SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY "
+				 "type, name";
+	char *fresh, *migrated, *content;
+
+	assert_non_null(src);
+	snprintf(fixture, sizeof(fixture), "%s/tests/data/store-v1.db", src);
+	copy_file(fixture, f->path);
+	assert_string_equal(sqlite_cli(f->path, "PRAGMA user_version"), "1");
+
+	assert_int_equal(store_open(g_ctx, f->path, &st), 0);
+	assert_int_equal(store_schema_version(st), 2);
+	assert_string_equal(sqlite_cli(f->path, "PRAGMA journal_mode"), "wal");
+
+	content = dump(st);
+	assert_string_equal(content, "uz|Oʻzbekcha|1\nru|Русский|2\n--\n"
+				     "root|(null)|0|menu|(null)\nrights|root|1|menu|(null)\n"
+				     "hotlines-ru|root|2|hotlines|RU\n--\n"
+				     "node:rights|title|uz|Huquqlaringiz\nnode:root|title|ru|Помощь\n"
+				     "node:root|title|uz|Yordam\n--\n"
+				     "ru-example|RU|labour|+70000000000|1|(null)|1\n");
+	assert_int_equal(store_caller_lang_get(st, key1, lang, sizeof(lang)), -ENOENT);
+	assert_int_equal(store_caller_lang_set(st, key1, "uz"), 0);
+	assert_int_equal(store_caller_lang_get(st, key1, lang, sizeof(lang)), 0);
+	assert_string_equal(lang, "uz");
+	assert_int_equal(store_caller_count(st), 1);
+	store_close(st);
+
+	/* A fresh file and an upgraded one must end in the very same schema. */
+	snprintf(path_fresh, sizeof(path_fresh), "%s/fresh.db", f->dir);
+	assert_int_equal(store_open(g_ctx, path_fresh, &st), 0);
+	store_close(st);
+	fresh = sqlite_cli(path_fresh, schema_sql);
+	migrated = sqlite_cli(f->path, schema_sql);
+	assert_non_null(strstr(fresh, "CREATE TABLE caller"));
+	assert_string_equal(fresh, migrated);
+}
+
+static void test_content_replace_and_rollback(void **state)
+{
+	struct fixture *f = *state;
+	struct store *st = NULL;
+
+	assert_int_equal(store_open(g_ctx, f->path, &st), 0);
+	assert_int_equal(store_caller_lang_set(st, key1, "uz"), 0);
+	import_a(st);
+	assert_string_equal(dump(st), dump_a);
+
+	/* An import that is rolled back leaves the previous content in service. */
+	assert_int_equal(store_content_begin(st), 0);
+	assert_int_equal(store_content_present(st), 0);
+	assert_int_equal(store_content_add_node(st, "other", NULL, 0, "menu", NULL), 0);
+	store_content_rollback(st);
+	assert_string_equal(dump(st), dump_a);
+	/* Rolling back with nothing open is harmless. */
+	store_content_rollback(st);
+
+	/* A commit that fails (child of a missing parent) rolls back by itself and keeps the old content. */
+	assert_int_equal(store_content_begin(st), 0);
+	assert_int_equal(store_content_add_node(st, "orphan", "nowhere", 0, "menu", NULL), 0);
+	assert_int_equal(store_content_commit(st), -EINVAL);
+	assert_string_equal(dump(st), dump_a);
+
+	/* A duplicate key is -EEXIST; the import can still be rolled back. */
+	assert_int_equal(store_content_begin(st), 0);
+	assert_int_equal(store_content_add_language(st, "uz", "a", 1), 0);
+	assert_int_equal(store_content_add_language(st, "uz", "b", 2), -EEXIST);
+	store_content_rollback(st);
+	assert_string_equal(dump(st), dump_a);
+
+	/* Content cannot be written outside an import, nor an import begun twice. */
+	assert_int_equal(store_content_add_language(st, "ru", "Русский", 2), -EINVAL);
+	assert_int_equal(store_content_commit(st), -EINVAL);
+	assert_int_equal(store_content_begin(st), 0);
+	assert_int_equal(store_content_begin(st), -EBUSY);
+	/* Bad input is refused before SQLite sees it. */
+	assert_int_equal(store_content_add_language(st, NULL, "x", 1), -EINVAL);
+	assert_int_equal(store_content_add_language(st, "", "x", 1), -EINVAL);
+	assert_int_equal(store_content_add_text(st, "ui", "k", "uz", "\xc0\xaf"), -EINVAL);
+	assert_int_equal(store_content_add_text(st, "ui", "k", "uz", "\xed\xa0\x80"), -EINVAL);
+	assert_int_equal(store_content_add_text(st, "ui", "k", "uz", "ok \xe2\x80\x99"), 0);
+	assert_int_equal(store_content_add_hotline(st, "h", "KZ", "t", NULL, 1, NULL, false), -EINVAL);
+
+	/* A committed import replaces everything but the callers. */
+	assert_int_equal(store_content_add_language(st, "ru", "Русский", 2), 0);
+	assert_int_equal(store_content_add_node(st, "r", NULL, 0, "menu", NULL), 0);
+	assert_int_equal(store_content_add_hotline(st, "h", "KZ", "t", "123", 1, "https://example.org", true), 0);
+	assert_int_equal(store_content_commit(st), 0);
+	assert_string_equal(dump(st), "ru|Русский|2\n--\nr|(null)|0|menu|(null)\n--\n"
+				      "ui|k|uz|ok \xe2\x80\x99\n--\n"
+				      "h|KZ|t|123|1|https://example.org|1\n");
+	assert_int_equal(store_caller_count(st), 1);
+	store_close(st);
+}
+
+static int stop_after_two(void *data, const char *id, const char *parent, int pos, const char *kind,
+			  const char *country)
+{
+	int *n = data;
+
+	return ++*n == 2 ? 42 : 0;
+}
+
+static void test_node_order(void **state)
+{
+	struct fixture *f = *state;
+	struct store *st = NULL;
+	char *out = talloc_strdup(g_ctx, "");
+	int n = 0;
+
+	assert_int_equal(store_open(g_ctx, f->path, &st), 0);
+	assert_int_equal(store_content_begin(st), 0);
+	/* Scrambled: grandchildren first, root last, siblings out of pos order. */
+	assert_int_equal(store_content_add_node(st, "b2", "b", 2, "text", NULL), 0);
+	assert_int_equal(store_content_add_node(st, "a1", "a", 1, "text", NULL), 0);
+	assert_int_equal(store_content_add_node(st, "b1", "b", 1, "text", NULL), 0);
+	assert_int_equal(store_content_add_node(st, "b", "root", 2, "menu", NULL), 0);
+	assert_int_equal(store_content_add_node(st, "c", "root", 3, "hotlines", "TR"), 0);
+	assert_int_equal(store_content_add_node(st, "a", "root", 1, "menu", NULL), 0);
+	assert_int_equal(store_content_add_node(st, "root", NULL, 0, "menu", NULL), 0);
+	assert_int_equal(store_content_commit(st), 0);
+
+	assert_int_equal(store_content_foreach_node(st, collect_node, &out), 0);
+	assert_string_equal(out, "root|(null)|0|menu|(null)\n"
+				 "a|root|1|menu|(null)\nb|root|2|menu|(null)\nc|root|3|hotlines|TR\n"
+				 "a1|a|1|text|(null)\nb1|b|1|text|(null)\nb2|b|2|text|(null)\n");
+
+	/* A non-zero callback result stops the walk, is returned, and the statement is reusable. */
+	assert_int_equal(store_content_foreach_node(st, stop_after_two, &n), 42);
+	assert_int_equal(n, 2);
+	n = 0;
+	assert_int_equal(store_content_foreach_node(st, stop_after_two, &n), 42);
+	assert_int_equal(store_content_foreach_node(st, NULL, &n), -EINVAL);
+	store_close(st);
+}
+
+static void test_callers(void **state)
+{
+	struct fixture *f = *state;
+	struct store *st = NULL;
+	char lang[8];
+
+	assert_int_equal(store_open(g_ctx, f->path, &st), 0);
+	assert_int_equal(store_caller_lang_get(st, key1, lang, sizeof(lang)), -ENOENT);
+	assert_int_equal(store_caller_count(st), 0);
+	assert_int_equal(store_caller_lang_set(st, key1, "uz-Cyrl"), 0);
+	assert_int_equal(store_caller_lang_set(st, key2, "ru"), 0);
+	assert_int_equal(store_caller_count(st), 2);
+
+	assert_int_equal(store_caller_lang_get(st, key1, lang, sizeof(lang)), 0);
+	assert_string_equal(lang, "uz-Cyrl");
+	/* "uz-Cyrl" needs 8 bytes with its NUL. */
+	assert_int_equal(store_caller_lang_get(st, key1, lang, 7), -ENOSPC);
+	assert_int_equal(store_caller_lang_get(st, key1, lang, 0), -ENOSPC);
+	assert_int_equal(store_caller_lang_get(st, key1, lang, 8), 0);
+
+	/* Replace, not add. */
+	assert_int_equal(store_caller_lang_set(st, key1, "tg"), 0);
+	assert_int_equal(store_caller_count(st), 2);
+	assert_int_equal(store_caller_lang_get(st, key1, lang, sizeof(lang)), 0);
+	assert_string_equal(lang, "tg");
+	assert_int_equal(store_caller_lang_get(st, key2, lang, sizeof(lang)), 0);
+	assert_string_equal(lang, "ru");
+
+	assert_int_equal(store_caller_lang_set(st, key1, NULL), -EINVAL);
+	assert_int_equal(store_caller_lang_set(st, key1, ""), -EINVAL);
+	assert_int_equal(store_caller_lang_get(st, NULL, lang, sizeof(lang)), -EINVAL);
+	store_close(st);
+}
+
+static void test_newer_schema(void **state)
+{
+	struct fixture *f = *state;
+	struct store *st = (struct store *)1;
+
+	assert_string_equal(sqlite_cli(f->path, "PRAGMA user_version = 99; PRAGMA user_version"), "99");
+	assert_int_equal(store_open(g_ctx, f->path, &st), -ENOTSUP);
+	assert_null(st);
+	/* Left untouched: still version 99, still the default journal. */
+	assert_string_equal(sqlite_cli(f->path, "PRAGMA user_version"), "99");
+	assert_string_equal(sqlite_cli(f->path, "PRAGMA journal_mode"), "delete");
+}
+
+static void test_foreign_database(void **state)
+{
+	struct fixture *f = *state;
+	struct store *st = NULL;
+
+	/* A SQLite file with tables but no schema version is somebody else's: do not add ours to it. */
+	sqlite_cli(f->path, "CREATE TABLE subscriber (id INTEGER PRIMARY KEY)");
+	assert_int_equal(store_open(g_ctx, f->path, &st), -EBADMSG);
+	assert_null(st);
+	assert_string_equal(sqlite_cli(f->path, "SELECT count(*) FROM sqlite_master"), "1");
+}
+
+static void test_garbage_file(void **state)
+{
+	struct fixture *f = *state;
+	struct store *st = NULL;
+	char junk[8192], back[sizeof(junk)];
+	unsigned int i;
+	int fd;
+
+	for (i = 0; i < sizeof(junk); i++) {
+		junk[i] = (char)(i * 7 + 3);
+	}
+	memcpy(junk, "this is not a database", 22);
+	write_file(f->path, junk, sizeof(junk));
+	assert_int_equal(store_open(g_ctx, f->path, &st), -EBADMSG);
+	assert_null(st);
+
+	/* And it is left as it was. */
+	fd = open(f->path, O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(read(fd, back, sizeof(back)), (ssize_t)sizeof(back));
+	close(fd);
+	assert_memory_equal(junk, back, sizeof(junk));
+}
+
+static void test_bad_paths(void **state)
+{
+	struct fixture *f = *state;
+	struct store *st = NULL;
+	char path[192];
+
+	snprintf(path, sizeof(path), "%s/missing/store.db", f->dir);
+	assert_int_equal(store_open(g_ctx, path, &st), -ENOENT);
+	assert_null(st);
+	assert_int_equal(store_open(g_ctx, "", &st), -EINVAL);
+	assert_int_equal(store_open(g_ctx, NULL, &st), -EINVAL);
+	assert_int_equal(store_open(g_ctx, f->path, NULL), -EINVAL);
+	/* A directory is not a database file. */
+	assert_true(store_open(g_ctx, f->dir, &st) < 0);
+	assert_null(st);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_fresh_open, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reopen_keeps_data, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migrate_v1, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_content_replace_and_rollback, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_node_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_callers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_newer_schema, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_foreign_database, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_garbage_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_paths, setup, teardown),
+	};
+	int rc;
+
+	g_ctx = talloc_named_const(NULL, 0, "test_store");
+	osmo_init_logging2(g_ctx, &yordam_log_info);
+	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	talloc_free(g_ctx);
+	return rc;
+}
