@@ -1,0 +1,131 @@
+/* The menu model: a tree of nodes with texts per language, the hotline directory, and the
+ * interface strings. Pure code: no I/O except reading a content pack directory (menu_pack_load)
+ * and the store calls of menu_tree_load / menu_tree_save. No knowledge of USSD or SMS
+ * transports: the caller passes the screen capacity (struct menu_caps).
+ *
+ * The content pack format is documented in docs/content-format.md. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <yordam/store.h>
+
+#define MENU_MAX_LANG	  16
+#define MENU_MAX_CHILDREN 8 /* keys 1..8; 9 is "more", 0 "back", 00 "home" */
+
+enum menu_kind {
+	MENU_K_MENU,	 /* submenu: lists its children */
+	MENU_K_ARTICLE,	 /* paged text (field "body") */
+	MENU_K_HOTLINES, /* the hotlines of one country (node key "country") */
+	MENU_K_LANGUAGE, /* language/script picker */
+};
+
+/* Interface strings every language must have (section [ui] of a pack). */
+enum menu_ui {
+	MENU_UI_BACK,	     /* "Back" (key 0) */
+	MENU_UI_HOME,	     /* "Home" (key 00) */
+	MENU_UI_MORE,	     /* "More" (key 9) */
+	MENU_UI_INVALID,     /* shown above the screen after invalid input */
+	MENU_UI_CHOOSE_LANG, /* heading of the language picker */
+	MENU_UI_LANG_SAVED,  /* confirmation after a language is chosen */
+	MENU_UI_NO_HOTLINES, /* a country with no hotline entries */
+	MENU_UI_TIMEOUT,     /* final screen when the dialog timed out */
+	MENU_UI_GOODBYE,     /* final screen when the caller leaves */
+	MENU_UI_EXAMPLE,     /* label put before a hotline entry marked example (placeholder) */
+	_NUM_MENU_UI,
+};
+extern const char *const menu_ui_keys[_NUM_MENU_UI]; /* "back", "home", "more", ... */
+
+const char *menu_kind_name(enum menu_kind k);
+int menu_kind_parse(const char *s); /* enum value or -EINVAL */
+
+struct menu_node {
+	const char *id;
+	enum menu_kind kind;
+	const char *country;	  /* MENU_K_HOTLINES only, else NULL */
+	struct menu_node *parent; /* NULL for the root */
+	struct menu_node **child;
+	unsigned n_child;
+	const char *title[MENU_MAX_LANG];    /* never NULL once the tree is complete (fallback applied) */
+	const char *body[MENU_MAX_LANG];     /* MENU_K_ARTICLE: never NULL once complete; else NULL */
+	const char *keywords[MENU_MAX_LANG]; /* comma-separated SMS keywords; NULL where none (no fallback) */
+};
+
+struct menu_hotline {
+	const char *id, *country, *topic, *number, *source; /* source may be NULL */
+	bool example;					    /* not backed by a source: the operator must replace it */
+	const char *name[MENU_MAX_LANG], *hours[MENU_MAX_LANG], *languages[MENU_MAX_LANG];
+};
+
+struct menu_tree {
+	unsigned n_lang;
+	const char *lang_code[MENU_MAX_LANG]; /* e.g. "uz-Latn", "uz-Cyrl", "ru", "en" */
+	const char *lang_name[MENU_MAX_LANG]; /* autonym shown in the picker, e.g. "Oʻzbekcha" */
+	unsigned fallback;		      /* index of the fallback language */
+	struct menu_node *root;
+	struct menu_node *lang_node; /* first MENU_K_LANGUAGE node: shown at a caller's first dial (required) */
+	struct menu_node **nodes;    /* all nodes, root first, in pack order */
+	unsigned n_nodes;
+	struct menu_hotline **hotlines;
+	unsigned n_hotlines;
+	const char *ui[_NUM_MENU_UI][MENU_MAX_LANG];
+};
+
+/* Problems found while loading: errors make the load fail; warnings (e.g. a missing translation
+ * that fell back) do not. Each message names file:line where known. */
+struct menu_report {
+	unsigned n_errors, n_warnings;
+	void (*cb)(void *data, bool error, const char *msg); /* may be NULL */
+	void *data;
+};
+
+/* Parse every "*.pack" file of dir (sorted by name) into a new tree under ctx. fallback_lang is
+ * the code whose text replaces a missing translation (reported as a warning). Returns NULL when
+ * any error was reported (syntax, unknown key, duplicate id, unknown parent, a cycle, more than
+ * MENU_MAX_CHILDREN children, a text missing in the fallback language too, ...). */
+struct menu_tree *menu_pack_load(void *ctx, const char *dir, const char *fallback_lang, struct menu_report *rep);
+/* The same from a buffer (one file; name is used in messages). Used by the fuzzer. */
+struct menu_tree *menu_pack_parse(void *ctx, const char *name, const char *buf, size_t len, const char *fallback_lang,
+				  struct menu_report *rep);
+
+/* Replace the content in the store with this tree, in one transaction. 0 or -errno. */
+int menu_tree_save(const struct menu_tree *t, struct store *st);
+/* Build a tree from the content in the store (NULL on error or when there is none; reported). */
+struct menu_tree *menu_tree_load(void *ctx, struct store *st, const char *fallback_lang, struct menu_report *rep);
+
+int menu_lang_index(const struct menu_tree *t, const char *code); /* index or -ENOENT */
+const struct menu_node *menu_node_by_id(const struct menu_tree *t, const char *id);
+
+/* --- navigation and rendering -------------------------------------------------------------- */
+
+/* Capacity of one screen on the channel it goes out on, footer included. */
+struct menu_caps {
+	unsigned gsm7; /* septets, <= 182 */
+	unsigned ucs2; /* UTF-16 code units, <= 80 */
+};
+
+/* Where a caller is: a node and a page of it. */
+struct menu_cursor {
+	const struct menu_node *node;
+	unsigned page;
+};
+
+enum menu_action {
+	MENU_A_SHOW,	 /* show the screen at the (new) cursor */
+	MENU_A_INVALID,	 /* input not understood: cursor unchanged, show the screen with the invalid notice */
+	MENU_A_LANG_SET, /* a language was picked: *lang changed, cursor moved to the root */
+};
+
+/* Apply the caller's input to cursor. Keys: "1".."8" pick a child (or, in the language picker, a
+ * language), "9" next page, "0" previous page or parent, "00" root. Leading/trailing white space
+ * is ignored; anything else is MENU_A_INVALID. The page count depends on caps and *lang. */
+enum menu_action menu_input(const struct menu_tree *t, struct menu_cursor *c, unsigned *lang,
+			    const struct menu_caps *caps, const char *input);
+
+/* Render the screen at cursor in language lang, folded (TEXT_FOLD_UZ) and cut to caps, footer
+ * included, into out (NUL-terminated UTF-8). notice (may be NULL) is a line shown first, e.g. the
+ * invalid-input text; it is part of the budget. *n_pages gets the node's page count.
+ * Returns the byte length, or -ENOSPC if outlen is too small, -EINVAL on a bad cursor. */
+int menu_render(const struct menu_tree *t, const struct menu_cursor *c, unsigned lang, const struct menu_caps *caps,
+		const char *notice, char *out, size_t outlen, unsigned *n_pages);
