@@ -1,0 +1,308 @@
+/* The control socket: yordamctl's way into the daemon.
+ *
+ * Protocol (unix stream socket, one request per line, at most CTL_LINE_MAX bytes):
+ *   status | content import DIR | content validate [DIR] | dial CODE [ID] | in TEXT | bye
+ * Every answer is a header line "TYPE LEN\n" followed by exactly LEN bytes, TYPE one of
+ * OK, ERR, CON (a screen awaiting input) or END (a final screen). A connection holds at most one
+ * dial dialog; it runs through the same session engine as every other port, with the caps of
+ * ussd.dial_gsm7 / ussd.dial_ucs2. Output is buffered and written when the socket is writable,
+ * so a stuck client never blocks the daemon. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <osmocom/core/linuxlist.h>
+#include <osmocom/core/select.h>
+#include <osmocom/core/socket.h>
+#include <osmocom/core/talloc.h>
+#include <osmocom/core/utils.h>
+
+#include <yordam/log.h>
+#include <yordam/ussd.h>
+
+#include "daemon.h"
+
+#define CTL_LINE_MAX 4096
+#define CTL_OUT_MAX  (1024 * 1024)
+
+struct ctl_conn {
+	struct llist_head entry;
+	struct ctl *ctl;
+	struct osmo_fd ofd;
+	char in[CTL_LINE_MAX + 1];
+	size_t in_len;
+	char *out; /* talloc buffer of pending output */
+	size_t out_len, out_off;
+	struct ussd_session *sess;
+	bool closing; /* close once output is flushed */
+};
+
+struct ctl {
+	struct daemon *d;
+	struct osmo_fd lfd;
+	char *path;
+	struct llist_head conns;
+	struct ussd_port port;
+};
+
+static void conn_free(struct ctl_conn *cc)
+{
+	if (cc->sess) {
+		ussd_session_abort(cc->sess, "control connection closed");
+	}
+	osmo_fd_unregister(&cc->ofd);
+	close(cc->ofd.fd);
+	llist_del(&cc->entry);
+	talloc_free(cc);
+}
+
+static void conn_send(struct ctl_conn *cc, const char *type, const char *payload)
+{
+	size_t len = strlen(payload);
+	char hdr[32];
+	int n = snprintf(hdr, sizeof(hdr), "%s %zu\n", type, len);
+
+	if (cc->out_len + (size_t)n + len > CTL_OUT_MAX) {
+		LOGP(DCTL, LOGL_NOTICE, "control client not reading, dropping it\n");
+		cc->closing = true;
+		return;
+	}
+	cc->out = talloc_realloc_size(cc, cc->out, cc->out_len + (size_t)n + len + 1);
+	if (!cc->out) {
+		cc->closing = true;
+		return;
+	}
+	memcpy(cc->out + cc->out_len, hdr, (size_t)n);
+	memcpy(cc->out + cc->out_len + n, payload, len);
+	cc->out_len += (size_t)n + len;
+	osmo_fd_write_enable(&cc->ofd);
+}
+
+static int ctl_port_tx(struct ussd_session *sess, const char *text, bool final)
+{
+	struct ctl_conn *cc = ussd_session_port_data(sess);
+
+	conn_send(cc, final ? "END" : "CON", text);
+	return 0;
+}
+
+static void ctl_port_release(struct ussd_session *sess)
+{
+	struct ctl_conn *cc = ussd_session_port_data(sess);
+
+	cc->sess = NULL;
+}
+
+static const struct ussd_port_ops ctl_port_ops = {
+	.tx = ctl_port_tx,
+	.release = ctl_port_release,
+};
+
+static void cmd_dial(struct ctl_conn *cc, char *args)
+{
+	char *save = NULL, *code = strtok_r(args, " ", &save), *id = strtok_r(NULL, " ", &save);
+	char subscriber[96];
+
+	if (!code) {
+		conn_send(cc, "ERR", "usage: dial CODE [ID]\n");
+		return;
+	}
+	if (cc->sess) {
+		conn_send(cc, "ERR", "a dialog is already open on this connection\n");
+		return;
+	}
+	/* The console caller is a subscriber of its own, kept apart from real IMSIs. */
+	snprintf(subscriber, sizeof(subscriber), "ctl:%s", id ? id : "console");
+	cc->sess = ussd_session_start(&cc->ctl->port, subscriber, code, cc);
+	if (!cc->sess) {
+		conn_send(cc, "ERR", "could not start a dialog (see the daemon's log)\n");
+	}
+}
+
+static void conn_handle_line(struct ctl_conn *cc, char *line)
+{
+	struct daemon *d = cc->ctl->d;
+	void *tmp = talloc_new(cc);
+	char *report = NULL;
+	int rc;
+
+	if (!strcmp(line, "status")) {
+		conn_send(cc, "OK", daemon_status(d, tmp));
+	} else if (!strncmp(line, "content import ", 15)) {
+		rc = content_import(d, line + 15, tmp, &report);
+		conn_send(cc, rc == 0 ? "OK" : "ERR", report);
+	} else if (!strcmp(line, "content validate") || !strncmp(line, "content validate ", 17)) {
+		rc = content_validate(d, line[16] ? line + 17 : NULL, tmp, &report);
+		conn_send(cc, rc == 0 ? "OK" : "ERR", report);
+	} else if (!strncmp(line, "dial ", 5)) {
+		cmd_dial(cc, line + 5);
+	} else if (!strncmp(line, "in ", 3) || !strcmp(line, "in")) {
+		if (!cc->sess) {
+			conn_send(cc, "ERR", "no dialog open\n");
+		} else {
+			ussd_session_input(cc->sess, line[2] ? line + 3 : "");
+		}
+	} else if (!strcmp(line, "bye")) {
+		if (cc->sess) {
+			ussd_session_abort(cc->sess, "caller hung up");
+		}
+		conn_send(cc, "OK", "");
+		cc->closing = true;
+	} else {
+		conn_send(cc, "ERR",
+			  "unknown command; commands: status, content import DIR, content validate [DIR], "
+			  "dial CODE [ID], in TEXT, bye\n");
+	}
+	talloc_free(tmp);
+}
+
+static int conn_cb(struct osmo_fd *ofd, unsigned int what)
+{
+	struct ctl_conn *cc = ofd->data;
+	ssize_t n;
+	char *nl;
+
+	if (what & OSMO_FD_READ) {
+		n = read(ofd->fd, cc->in + cc->in_len, CTL_LINE_MAX - cc->in_len);
+		if (n <= 0) {
+			conn_free(cc);
+			return 0;
+		}
+		cc->in_len += (size_t)n;
+		cc->in[cc->in_len] = '\0';
+		while ((nl = memchr(cc->in, '\n', cc->in_len))) {
+			size_t used = (size_t)(nl - cc->in) + 1;
+			*nl = '\0';
+			if (nl > cc->in && nl[-1] == '\r') {
+				nl[-1] = '\0';
+			}
+			if (strlen(cc->in) != used - 1) {
+				conn_send(cc, "ERR", "NUL byte in request\n");
+				cc->closing = true;
+			} else {
+				conn_handle_line(cc, cc->in);
+			}
+			memmove(cc->in, cc->in + used, cc->in_len - used);
+			cc->in_len -= used;
+			cc->in[cc->in_len] = '\0';
+		}
+		if (cc->in_len == CTL_LINE_MAX) {
+			conn_send(cc, "ERR", "request line too long\n");
+			cc->in_len = 0;
+			cc->closing = true;
+		}
+	}
+	if ((what & OSMO_FD_WRITE) || cc->out_len) {
+		while (cc->out_off < cc->out_len) {
+			n = write(ofd->fd, cc->out + cc->out_off, cc->out_len - cc->out_off);
+			if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+				return 0;
+			}
+			if (n <= 0) {
+				conn_free(cc);
+				return 0;
+			}
+			cc->out_off += (size_t)n;
+		}
+		cc->out_off = cc->out_len = 0;
+		osmo_fd_write_disable(ofd);
+		if (cc->closing) {
+			conn_free(cc);
+		}
+	}
+	return 0;
+}
+
+static int accept_cb(struct osmo_fd *lfd, unsigned int what)
+{
+	struct ctl *c = lfd->data;
+	struct ctl_conn *cc;
+	int fd = accept4(lfd->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+	if (fd < 0) {
+		LOGP(DCTL, LOGL_ERROR, "accept: %s\n", strerror(errno));
+		return 0;
+	}
+	cc = talloc_zero(c, struct ctl_conn);
+	if (!cc) {
+		close(fd);
+		return 0;
+	}
+	cc->ctl = c;
+	osmo_fd_setup(&cc->ofd, fd, OSMO_FD_READ, conn_cb, cc, 0);
+	if (osmo_fd_register(&cc->ofd) < 0) {
+		close(fd);
+		talloc_free(cc);
+		return 0;
+	}
+	llist_add_tail(&cc->entry, &c->conns);
+	return 0;
+}
+
+static int ctl_destructor(struct ctl *c)
+{
+	struct ctl_conn *cc, *tmp;
+
+	llist_for_each_entry_safe(cc, tmp, &c->conns, entry)
+	{
+		conn_free(cc);
+	}
+	ussd_port_unregister(&c->port);
+	if (c->lfd.fd >= 0) {
+		osmo_fd_unregister(&c->lfd);
+		close(c->lfd.fd);
+		unlink(c->path);
+	}
+	return 0;
+}
+
+struct ctl *ctl_alloc(struct daemon *d, const char *path)
+{
+	struct ctl *c = talloc_zero(d->ctx, struct ctl);
+	mode_t old;
+	int fd;
+
+	if (!c) {
+		return NULL;
+	}
+	c->d = d;
+	c->path = talloc_strdup(c, path);
+	c->lfd.fd = -1;
+	INIT_LLIST_HEAD(&c->conns);
+	c->port.name = "dial";
+	c->port.kind = "ctl";
+	c->port.caps.gsm7 = (unsigned)d->cfg->ussd.dial_gsm7;
+	c->port.caps.ucs2 = (unsigned)d->cfg->ussd.dial_ucs2;
+	c->port.ops = &ctl_port_ops;
+	c->port.link_up = true;
+	ussd_port_register(d->engine, &c->port);
+	talloc_set_destructor(c, ctl_destructor);
+
+	/* A stale socket from a crashed run would make bind fail. */
+	unlink(path);
+	/* Only the owner (and root) may talk to the daemon. */
+	old = umask(0077);
+	fd = osmo_sock_unix_init(SOCK_STREAM, 0, path, OSMO_SOCK_F_BIND | OSMO_SOCK_F_NONBLOCK);
+	umask(old);
+	if (fd < 0) {
+		LOGP(DCTL, LOGL_ERROR, "cannot listen on %s: %s\n", path, strerror(errno));
+		talloc_free(c);
+		return NULL;
+	}
+	osmo_fd_setup(&c->lfd, fd, OSMO_FD_READ, accept_cb, c, 0);
+	if (osmo_fd_register(&c->lfd) < 0) {
+		close(fd);
+		c->lfd.fd = -1;
+		talloc_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+void ctl_free(struct ctl *c)
+{
+	talloc_free(c);
+}

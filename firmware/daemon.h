@@ -1,0 +1,45 @@
+/* The composition root's state: what yordamd wires together. Nothing outside firmware/
+ * includes this. */
+#pragma once
+
+#include <stddef.h>
+
+#include <yordam/config.h>
+
+struct store;
+struct secret;
+struct ussd_engine;
+struct menu_tree;
+struct gsup_port;
+struct ctl;
+
+struct daemon {
+	void *ctx;
+	const struct yordam_config *cfg;
+	struct secret *secret;
+	struct store *store;
+	struct ussd_engine *engine;
+	struct menu_tree *tree; /* in service */
+	struct gsup_port *gsup[CONFIG_MAX_GSUP];
+	struct ctl *ctl;
+	time_t started;
+};
+
+/* Bring every module up in order; on failure everything already up is torn down and -errno
+ * returned with a message on stderr. */
+int daemon_init(struct daemon *d, void *ctx, const struct yordam_config *cfg);
+/* Tear down in reverse order. */
+void daemon_fini(struct daemon *d);
+
+/* Import the pack in dir into the store and put it in service (all or nothing). The report
+ * (warnings, errors, summary) goes into a talloc string under ctx. 0 or -errno. */
+int content_import(struct daemon *d, const char *dir, void *ctx, char **report);
+/* Load the pack in dir (or the content in service when dir is NULL) and check every screen of
+ * every node, page and language against every port's caps. 0 when valid. */
+int content_validate(struct daemon *d, const char *dir, void *ctx, char **report);
+
+/* Control socket (ctl.c). */
+struct ctl *ctl_alloc(struct daemon *d, const char *path);
+void ctl_free(struct ctl *c);
+/* Human-readable status for `yordamctl status`. */
+char *daemon_status(struct daemon *d, void *ctx);

@@ -1,0 +1,49 @@
+/* yordamd's configuration: a libconfig file validated against one schema table (config.c).
+ * Unknown keys, wrong types, out-of-range values and missing required keys are errors that name
+ * the file, the line and the key. Relative paths are taken relative to the config file's
+ * directory, so a configuration works wherever the daemon is started from. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <yordam/gsup_port.h>
+
+#define CONFIG_MAX_GSUP 8
+
+struct yordam_config {
+	char *file; /* the file it came from */
+	struct {
+		char *level; /* debug | info | notice | error */
+		bool timestamps;
+	} log;
+	struct {
+		char *path;
+		char *key_file;
+	} store;
+	struct {
+		char *dir;
+		char *fallback_language;
+		char *import; /* if-empty | always | never: at start */
+	} content;
+	struct {
+		char *socket;
+	} control;
+	struct {
+		int idle_timeout;
+		int dial_gsm7, dial_ucs2; /* screen caps of `yordamctl dial` */
+	} ussd;
+	unsigned n_gsup;
+	struct gsup_port_cfg gsup[CONFIG_MAX_GSUP];
+};
+
+/* Load and validate path into a new config (talloc child of ctx). On error returns NULL and
+ * writes one message per problem ("FILE:LINE: key 'a.b': ...") to err (NUL-terminated). */
+struct yordam_config *config_load(void *ctx, const char *path, char *err, size_t errlen);
+
+/* The same from a string (name used in messages); relative paths resolve against base_dir. */
+struct yordam_config *config_parse(void *ctx, const char *name, const char *text, const char *base_dir, char *err,
+				   size_t errlen);
+
+/* Print the schema (every key, type, default, range) for --help-config. */
+void config_print_schema(void);

@@ -1,0 +1,404 @@
+/* USSD dialog FSM, modelled on osmo-hlr's lu_fsm.c: one instance per dialog, timeouts from an
+ * osmo_tdef table, private state as a talloc child of the instance, and a cleanup callback that
+ * releases the port's state so no dialog is left behind. */
+#include <ctype.h>
+#include <errno.h>
+#include <string.h>
+
+#include <osmocom/core/fsm.h>
+#include <osmocom/core/talloc.h>
+#include <osmocom/core/utils.h>
+
+#include <yordam/log.h>
+#include <yordam/secret.h>
+#include <yordam/store.h>
+#include <yordam/ussd.h>
+
+/* One screen: 182 septets or 80 UCS-2 units of UTF-8, at most 4 bytes each. */
+#define S(x) (1 << (x))
+
+#define SCREEN_BUF 800
+#define MAX_INPUT  160
+
+enum ussd_fsm_state {
+	USSD_ST_WAIT_USER,
+};
+
+enum ussd_fsm_event {
+	USSD_EV_INPUT, /* data: const char * */
+	USSD_EV_ABORT, /* data: const char * reason */
+};
+
+static const struct value_string ussd_fsm_event_names[] = {
+	{USSD_EV_INPUT, "INPUT"},
+	{USSD_EV_ABORT, "ABORT"},
+	{0, NULL},
+};
+
+struct ussd_engine {
+	struct store *store;
+	struct secret *secret;
+	const struct menu_tree *tree;
+	struct llist_head ports;
+	struct llist_head sessions;
+	unsigned n_sessions;
+	struct osmo_tdef tdefs[2];
+	uint32_t next_id;
+};
+
+struct ussd_session {
+	struct llist_head entry; /* engine->sessions */
+	struct osmo_fsm_inst *fi;
+	struct ussd_engine *engine;
+	struct ussd_port *port;
+	void *port_data;
+	struct menu_cursor cursor;
+	unsigned lang;
+	uint8_t caller_key[SECRET_HASH_LEN];
+	bool have_key;
+	bool released;
+};
+
+#define LOGPS(sess, lvl, fmt, args...) LOGPFSML((sess)->fi, lvl, fmt, ##args)
+
+static struct osmo_fsm ussd_fsm;
+
+static const struct osmo_tdef_state_timeout ussd_fsm_timeouts[32] = {
+	[USSD_ST_WAIT_USER] = {.T = USSD_T_IDLE},
+};
+
+static int session_send(struct ussd_session *sess, const char *notice, bool final_text, const char *text)
+{
+	const struct menu_tree *t = sess->engine->tree;
+	char buf[SCREEN_BUF];
+	unsigned n_pages;
+	int rc;
+
+	if (final_text) {
+		rc = osmo_strlcpy(buf, text, sizeof(buf)) >= sizeof(buf) ? -ENOSPC : 0;
+	} else {
+		rc = menu_render(t, &sess->cursor, sess->lang, &sess->port->caps, notice, buf, sizeof(buf), &n_pages);
+	}
+	if (rc < 0) {
+		LOGPS(sess, LOGL_ERROR, "Cannot render node %s page %u: %s\n", sess->cursor.node->id, sess->cursor.page,
+		      strerror(-rc));
+		return rc;
+	}
+	rc = sess->port->ops->tx(sess, buf, final_text);
+	if (rc < 0) {
+		sess->port->stats.tx_errors++;
+		LOGPS(sess, LOGL_ERROR, "Port %s could not send: %s\n", sess->port->name, strerror(-rc));
+		return rc;
+	}
+	sess->port->stats.screens++;
+	return 0;
+}
+
+/* Show the screen at the cursor and wait for the caller, restarting the idle timer. */
+static void session_show(struct ussd_session *sess, const char *notice)
+{
+	if (session_send(sess, notice, false, NULL) < 0) {
+		osmo_fsm_inst_term(sess->fi, OSMO_FSM_TERM_ERROR, NULL);
+		return;
+	}
+	osmo_tdef_fsm_inst_state_chg(sess->fi, USSD_ST_WAIT_USER, ussd_fsm_timeouts, sess->engine->tdefs, 60);
+}
+
+static const char *ui(const struct ussd_session *sess, enum menu_ui k)
+{
+	return sess->engine->tree->ui[k][sess->lang];
+}
+
+/* Apply one input; returns the notice to show with the next screen (NULL for none). */
+static const char *session_apply(struct ussd_session *sess, const char *input)
+{
+	unsigned lang = sess->lang;
+	enum menu_action a;
+	int rc;
+
+	a = menu_input(sess->engine->tree, &sess->cursor, &lang, &sess->port->caps, input);
+	switch (a) {
+	case MENU_A_SHOW:
+		return NULL;
+	case MENU_A_INVALID:
+		sess->port->stats.invalid++;
+		return ui(sess, MENU_UI_INVALID);
+	case MENU_A_LANG_SET:
+		sess->lang = lang;
+		/* Committed before the confirmation goes out: the screen never claims what the
+		 * store does not hold. */
+		rc = sess->have_key ? store_caller_lang_set(sess->engine->store, sess->caller_key,
+							    sess->engine->tree->lang_code[lang])
+				    : -EINVAL;
+		if (rc < 0) {
+			LOGPS(sess, LOGL_ERROR, "Could not save the caller's language: %s\n", strerror(-rc));
+		}
+		return ui(sess, MENU_UI_LANG_SAVED);
+	}
+	return NULL;
+}
+
+static void ussd_fsm_wait_user(struct osmo_fsm_inst *fi, uint32_t event, void *data)
+{
+	struct ussd_session *sess = fi->priv;
+	const char *notice;
+
+	switch (event) {
+	case USSD_EV_INPUT:
+		notice = session_apply(sess, data);
+		session_show(sess, notice);
+		break;
+	case USSD_EV_ABORT:
+		sess->port->stats.aborts++;
+		LOGPS(sess, LOGL_INFO, "Dialog ended by the peer: %s\n", (const char *)data);
+		osmo_fsm_inst_term(fi, OSMO_FSM_TERM_REGULAR, NULL);
+		break;
+	default:
+		OSMO_ASSERT(0);
+	}
+}
+
+static int ussd_fsm_timer_cb(struct osmo_fsm_inst *fi)
+{
+	struct ussd_session *sess = fi->priv;
+
+	sess->port->stats.timeouts++;
+	LOGPS(sess, LOGL_INFO, "Caller idle for too long, ending the dialog\n");
+	/* OsmoHLR never tells an EUSE about its own timeouts: end cleanly so that the network
+	 * side is released whatever state it is in. */
+	if (sess->port->link_up) {
+		session_send(sess, NULL, true, ui(sess, MENU_UI_TIMEOUT));
+	}
+	osmo_fsm_inst_term(fi, OSMO_FSM_TERM_TIMEOUT, NULL);
+	return 0;
+}
+
+static void ussd_fsm_cleanup(struct osmo_fsm_inst *fi, enum osmo_fsm_term_cause cause)
+{
+	struct ussd_session *sess = fi->priv;
+
+	llist_del(&sess->entry);
+	sess->engine->n_sessions--;
+	sess->port->open_sessions--;
+	if (!sess->released) {
+		sess->released = true;
+		sess->port->ops->release(sess);
+	}
+}
+
+static const struct osmo_fsm_state ussd_fsm_states[] = {
+	[USSD_ST_WAIT_USER] =
+		{
+			.name = "WAIT_USER",
+			.in_event_mask = S(USSD_EV_INPUT) | S(USSD_EV_ABORT),
+			.out_state_mask = S(USSD_ST_WAIT_USER),
+			.action = ussd_fsm_wait_user,
+		},
+};
+
+static struct osmo_fsm ussd_fsm = {
+	.name = "ussd",
+	.states = ussd_fsm_states,
+	.num_states = ARRAY_SIZE(ussd_fsm_states),
+	.event_names = ussd_fsm_event_names,
+	.timer_cb = ussd_fsm_timer_cb,
+	.cleanup = ussd_fsm_cleanup,
+	.log_subsys = DUSSD,
+};
+
+static __attribute__((constructor)) void ussd_fsm_register(void)
+{
+	OSMO_ASSERT(osmo_fsm_register(&ussd_fsm) == 0);
+}
+
+struct ussd_engine *ussd_engine_alloc(void *ctx, struct store *st, struct secret *sec,
+				      const struct ussd_engine_cfg *cfg)
+{
+	struct ussd_engine *e = talloc_zero(ctx, struct ussd_engine);
+	struct osmo_tdef tdefs[] = {
+		{.T = USSD_T_IDLE,
+		 .default_val = 60,
+		 .unit = OSMO_TDEF_S,
+		 .desc = "USSD dialog idle timeout (the HLR never reports its own)"},
+		{},
+	};
+
+	if (!e) {
+		return NULL;
+	}
+	e->store = st;
+	e->secret = sec;
+	INIT_LLIST_HEAD(&e->ports);
+	INIT_LLIST_HEAD(&e->sessions);
+	memcpy(e->tdefs, tdefs, sizeof(tdefs));
+	osmo_tdefs_reset(e->tdefs);
+	if (cfg && cfg->idle_timeout_s) {
+		osmo_tdef_set(e->tdefs, USSD_T_IDLE, cfg->idle_timeout_s, OSMO_TDEF_S);
+	}
+	return e;
+}
+
+void ussd_engine_set_tree(struct ussd_engine *e, const struct menu_tree *t)
+{
+	struct ussd_session *sess;
+
+	llist_for_each_entry(sess, &e->sessions, entry)
+	{
+		const struct menu_node *n = menu_node_by_id(t, sess->cursor.node->id);
+		int lang = menu_lang_index(t, e->tree->lang_code[sess->lang]);
+
+		sess->cursor.node = n ? n : t->root;
+		sess->cursor.page = 0;
+		sess->lang = lang >= 0 ? (unsigned)lang : t->fallback;
+	}
+	e->tree = t;
+}
+
+const struct menu_tree *ussd_engine_tree(const struct ussd_engine *e)
+{
+	return e->tree;
+}
+
+struct osmo_tdef *ussd_engine_tdefs(struct ussd_engine *e)
+{
+	return e->tdefs;
+}
+
+struct llist_head *ussd_engine_ports(struct ussd_engine *e)
+{
+	return &e->ports;
+}
+
+unsigned ussd_engine_open_sessions(const struct ussd_engine *e)
+{
+	return e->n_sessions;
+}
+
+void ussd_port_register(struct ussd_engine *e, struct ussd_port *port)
+{
+	port->engine = e;
+	llist_add_tail(&port->entry, &e->ports);
+}
+
+void ussd_port_unregister(struct ussd_port *port)
+{
+	struct ussd_session *sess, *tmp;
+
+	llist_for_each_entry_safe(sess, tmp, &port->engine->sessions, entry)
+	{
+		if (sess->port == port) {
+			ussd_session_abort(sess, "port closed");
+		}
+	}
+	llist_del(&port->entry);
+}
+
+/* "*100*3*1#" -> inputs "3", "1" applied in turn after the first screen's cursor is set. */
+static const char *session_apply_path(struct ussd_session *sess, const char *request)
+{
+	char buf[MAX_INPUT + 1];
+	const char *notice = NULL;
+	char *p, *tok, *save = NULL;
+	size_t len;
+
+	if (!request || request[0] != '*') {
+		return NULL;
+	}
+	len = osmo_strlcpy(buf, request + 1, sizeof(buf));
+	if (len >= sizeof(buf)) {
+		return NULL;
+	}
+	p = strchr(buf, '#');
+	if (p) {
+		*p = '\0';
+	}
+	tok = strtok_r(buf, "*", &save); /* the service code itself */
+	while (tok && (tok = strtok_r(NULL, "*", &save))) {
+		notice = session_apply(sess, tok);
+		if (notice == ui(sess, MENU_UI_INVALID)) {
+			break;
+		}
+	}
+	return notice;
+}
+
+struct ussd_session *ussd_session_start(struct ussd_port *port, const char *subscriber, const char *request,
+					void *port_data)
+{
+	struct ussd_engine *e = port->engine;
+	struct ussd_session *sess;
+	struct osmo_fsm_inst *fi;
+	const char *notice = NULL;
+	char lang[16];
+	int rc;
+
+	if (!e->tree) {
+		LOGP(DUSSD, LOGL_ERROR, "%s: no content loaded, cannot serve a dialog\n", port->name);
+		return NULL;
+	}
+	fi = osmo_fsm_inst_alloc(&ussd_fsm, e, NULL, LOGL_DEBUG, NULL);
+	if (!fi) {
+		return NULL;
+	}
+	osmo_fsm_inst_update_id_f(fi, "%s-%u", port->name, e->next_id++);
+	sess = talloc_zero(fi, struct ussd_session);
+	if (!sess) {
+		osmo_fsm_inst_free(fi);
+		return NULL;
+	}
+	fi->priv = sess;
+	sess->fi = fi;
+	sess->engine = e;
+	sess->port = port;
+	sess->port_data = port_data;
+	sess->lang = e->tree->fallback;
+	/* Released by the port if start fails from here on, like every other dialog. */
+	llist_add_tail(&sess->entry, &e->sessions);
+	e->n_sessions++;
+	port->open_sessions++;
+	port->stats.sessions++;
+
+	sess->have_key = subscriber && secret_hash(e->secret, "caller", subscriber, sess->caller_key) == 0;
+	rc = sess->have_key ? store_caller_lang_get(e->store, sess->caller_key, lang, sizeof(lang)) : -ENOENT;
+	if (rc == 0 && (rc = menu_lang_index(e->tree, lang)) >= 0) {
+		sess->lang = (unsigned)rc;
+		sess->cursor.node = e->tree->root;
+		notice = session_apply_path(sess, request);
+	} else {
+		if (rc != -ENOENT) {
+			LOGPS(sess, LOGL_ERROR, "Caller's language unavailable (%s), asking again\n", strerror(-rc));
+		}
+		/* First dial: ask for a language before anything else. */
+		sess->cursor.node = e->tree->lang_node;
+	}
+	sess->cursor.page = 0;
+	LOGPS(sess, LOGL_INFO, "New dialog on %s, node %s\n", port->name, sess->cursor.node->id);
+	if (session_send(sess, notice, false, NULL) < 0) {
+		/* The port answers its peer itself when start fails. */
+		sess->released = true;
+		osmo_fsm_inst_term(fi, OSMO_FSM_TERM_ERROR, NULL);
+		return NULL;
+	}
+	osmo_tdef_fsm_inst_state_chg(fi, USSD_ST_WAIT_USER, ussd_fsm_timeouts, e->tdefs, 60);
+	return sess;
+}
+
+void ussd_session_input(struct ussd_session *sess, const char *text)
+{
+	osmo_fsm_inst_dispatch(sess->fi, USSD_EV_INPUT, (void *)text);
+}
+
+void ussd_session_abort(struct ussd_session *sess, const char *why)
+{
+	osmo_fsm_inst_dispatch(sess->fi, USSD_EV_ABORT, (void *)why);
+}
+
+void *ussd_session_port_data(const struct ussd_session *sess)
+{
+	return sess->port_data;
+}
+
+struct ussd_port *ussd_session_port(const struct ussd_session *sess)
+{
+	return sess->port;
+}
