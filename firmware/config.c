@@ -81,6 +81,9 @@ static const struct cf cf_control[] = {
 static const struct cf cf_ussd[] = {
 	{"idle_timeout", CF_INT, false, 5, 600, NULL, 60, NULL, NULL, offsetof(struct yordam_config, ussd.idle_timeout),
 	 "seconds a dialog waits for the caller (OsmoHLR never reports its own timeouts)"},
+	{"resume_window", CF_INT, false, 0, 3600, NULL, 120, NULL, NULL,
+	 offsetof(struct yordam_config, ussd.resume_window),
+	 "seconds after a broken-off dialog during which a redial offers to continue (0: never)"},
 	{"dial_gsm7", CF_INT, false, 16, 182, NULL, 128, NULL, NULL, offsetof(struct yordam_config, ussd.dial_gsm7),
 	 "screen cap (septets) of yordamctl dial"},
 	{"dial_ucs2", CF_INT, false, 8, 80, NULL, 56, NULL, NULL, offsetof(struct yordam_config, ussd.dial_ucs2),

@@ -34,6 +34,7 @@ static struct menu_tree *load_pack(struct daemon *d, const char *dir, void *ctx,
 {
 	rb->s = report;
 	rb->max_lines = 200;
+	rb->lines = 0;
 	rep->cb = report_cb;
 	rep->data = rb;
 	return menu_pack_load(ctx, dir, d->cfg->content.fallback_language, rep);

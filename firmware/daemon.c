@@ -60,7 +60,8 @@ static int daemon_content(struct daemon *d)
 
 int daemon_init(struct daemon *d, void *ctx, const struct yordam_config *cfg)
 {
-	struct ussd_engine_cfg ecfg = {.idle_timeout_s = (unsigned)cfg->ussd.idle_timeout};
+	struct ussd_engine_cfg ecfg = {.idle_timeout_s = (unsigned)cfg->ussd.idle_timeout,
+				       .resume_window_s = (unsigned)cfg->ussd.resume_window};
 	unsigned i;
 	int rc;
 

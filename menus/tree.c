@@ -27,6 +27,7 @@ const char *const menu_ui_keys[_NUM_MENU_UI] = {
 	[MENU_UI_TIMEOUT] = "timeout",
 	[MENU_UI_GOODBYE] = "goodbye",
 	[MENU_UI_EXAMPLE] = "example",
+	[MENU_UI_RESUME] = "resume",
 };
 
 static const char *const kind_names[] = {

@@ -4,8 +4,13 @@
 #include <ctype.h>
 #include <errno.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <osmocom/core/fsm.h>
+#include <osmocom/core/hashtable.h>
+#include <osmocom/core/select.h>
+#include <osmocom/core/timer.h>
 #include <osmocom/core/talloc.h>
 #include <osmocom/core/utils.h>
 
@@ -17,8 +22,8 @@
 /* One screen: 182 septets or 80 UCS-2 units of UTF-8, at most 4 bytes each. */
 #define S(x) (1 << (x))
 
-#define SCREEN_BUF 800
-#define MAX_INPUT  160
+#define SCREEN_BUF     800
+#define USSD_INPUT_MAX 160
 
 enum ussd_fsm_state {
 	USSD_ST_WAIT_USER,
@@ -35,6 +40,19 @@ static const struct value_string ussd_fsm_event_names[] = {
 	{0, NULL},
 };
 
+/* Where a caller was when their dialog broke off (timeout, phone release, link loss): offered
+ * back on a redial within the resume window. RAM only; bounded. */
+struct resume_entry {
+	struct hlist_node hnode;
+	struct llist_head lru; /* oldest first */
+	uint8_t key[SECRET_HASH_LEN];
+	char node_id[64];
+	unsigned page, lang;
+	struct timespec expires; /* CLOCK_MONOTONIC */
+};
+
+#define RESUME_MAX 4096
+
 struct ussd_engine {
 	struct store *store;
 	struct secret *secret;
@@ -44,6 +62,13 @@ struct ussd_engine {
 	unsigned n_sessions;
 	struct osmo_tdef tdefs[2];
 	uint32_t next_id;
+	unsigned resume_window_s;
+	DECLARE_HASHTABLE(resume, 8);
+	struct llist_head resume_lru;
+	unsigned n_resume;
+	/* Safety net on the monotonic clock: libosmocore timers follow the wall clock, which a board
+	 * without an RTC steps at boot. */
+	struct osmo_fd sweep;
 };
 
 struct ussd_session {
@@ -57,6 +82,11 @@ struct ussd_session {
 	uint8_t caller_key[SECRET_HASH_LEN];
 	bool have_key;
 	bool released;
+	bool finished;		  /* ended by a final screen of ours: nothing to resume */
+	bool resume_offered;	  /* the screen shown is the resume offer */
+	struct menu_cursor saved; /* where the offer returns to */
+	unsigned saved_lang;
+	struct timespec last_active; /* CLOCK_MONOTONIC */
 };
 
 #define LOGPS(sess, lvl, fmt, args...) LOGPFSML((sess)->fi, lvl, fmt, ##args)
@@ -67,6 +97,7 @@ static const struct osmo_tdef_state_timeout ussd_fsm_timeouts[32] = {
 	[USSD_ST_WAIT_USER] = {.T = USSD_T_IDLE},
 };
 
+/* Send the screen at the cursor (text NULL) or a fixed text; final ends the dialog. */
 static int session_send(struct ussd_session *sess, const char *notice, bool final_text, const char *text)
 {
 	const struct menu_tree *t = sess->engine->tree;
@@ -74,7 +105,7 @@ static int session_send(struct ussd_session *sess, const char *notice, bool fina
 	unsigned n_pages;
 	int rc;
 
-	if (final_text) {
+	if (text) {
 		rc = osmo_strlcpy(buf, text, sizeof(buf)) >= sizeof(buf) ? -ENOSPC : 0;
 	} else {
 		rc = menu_render(t, &sess->cursor, sess->lang, &sess->port->caps, notice, buf, sizeof(buf), &n_pages);
@@ -83,6 +114,9 @@ static int session_send(struct ussd_session *sess, const char *notice, bool fina
 		LOGPS(sess, LOGL_ERROR, "Cannot render node %s page %u: %s\n", sess->cursor.node->id, sess->cursor.page,
 		      strerror(-rc));
 		return rc;
+	}
+	if (final_text) {
+		sess->finished = true;
 	}
 	rc = sess->port->ops->tx(sess, buf, final_text);
 	if (rc < 0) {
@@ -94,9 +128,108 @@ static int session_send(struct ussd_session *sess, const char *notice, bool fina
 	return 0;
 }
 
+static void mono_now(struct timespec *ts)
+{
+	osmo_clock_gettime(CLOCK_MONOTONIC, ts);
+}
+
+static long mono_elapsed_s(const struct timespec *since)
+{
+	struct timespec now;
+
+	mono_now(&now);
+	return (long)(now.tv_sec - since->tv_sec) - (now.tv_nsec < since->tv_nsec ? 1 : 0);
+}
+
+static uint32_t key_hash(const uint8_t *key)
+{
+	return (uint32_t)key[0] | (uint32_t)key[1] << 8 | (uint32_t)key[2] << 16 | (uint32_t)key[3] << 24;
+}
+
+static struct resume_entry *resume_find(struct ussd_engine *e, const uint8_t *key)
+{
+	struct resume_entry *r;
+
+	hash_for_each_possible(e->resume, r, hnode, key_hash(key))
+	{
+		if (!memcmp(r->key, key, SECRET_HASH_LEN)) {
+			return r;
+		}
+	}
+	return NULL;
+}
+
+static void resume_del(struct ussd_engine *e, struct resume_entry *r)
+{
+	hash_del(&r->hnode);
+	llist_del(&r->lru);
+	e->n_resume--;
+	talloc_free(r);
+}
+
+/* Remember where an unfinished dialog was, unless there is nothing worth going back to. */
+static void resume_save(struct ussd_session *sess)
+{
+	struct ussd_engine *e = sess->engine;
+	const struct menu_cursor *c = sess->resume_offered ? &sess->saved : &sess->cursor;
+	struct resume_entry *r;
+
+	if (!e->resume_window_s || !sess->have_key || sess->finished || !c->node ||
+	    (c->node == e->tree->root && c->page == 0) || c->node == e->tree->lang_node ||
+	    strlen(c->node->id) >= sizeof(r->node_id)) {
+		return;
+	}
+	r = resume_find(e, sess->caller_key);
+	if (r) {
+		resume_del(e, r);
+	}
+	if (e->n_resume >= RESUME_MAX) {
+		resume_del(e, llist_first_entry(&e->resume_lru, struct resume_entry, lru));
+	}
+	r = talloc_zero(e, struct resume_entry);
+	if (!r) {
+		return;
+	}
+	memcpy(r->key, sess->caller_key, SECRET_HASH_LEN);
+	OSMO_STRLCPY_ARRAY(r->node_id, c->node->id);
+	r->page = c->page;
+	r->lang = sess->resume_offered ? sess->saved_lang : sess->lang;
+	mono_now(&r->expires);
+	r->expires.tv_sec += e->resume_window_s;
+	hash_add(e->resume, &r->hnode, key_hash(r->key));
+	llist_add_tail(&r->lru, &e->resume_lru);
+	e->n_resume++;
+}
+
+/* Take the caller's resume entry if there is a live one; fills sess->saved. */
+static bool resume_take(struct ussd_session *sess)
+{
+	struct ussd_engine *e = sess->engine;
+	struct resume_entry *r = sess->have_key ? resume_find(e, sess->caller_key) : NULL;
+	const struct menu_node *n;
+	struct timespec now;
+	bool ok;
+
+	if (!r) {
+		return false;
+	}
+	mono_now(&now);
+	n = menu_node_by_id(e->tree, r->node_id);
+	ok = n && r->lang < e->tree->n_lang &&
+	     (now.tv_sec < r->expires.tv_sec || (now.tv_sec == r->expires.tv_sec && now.tv_nsec < r->expires.tv_nsec));
+	if (ok) {
+		sess->saved.node = n;
+		sess->saved.page = r->page;
+		sess->saved_lang = r->lang;
+	}
+	resume_del(e, r);
+	return ok;
+}
+
 /* Show the screen at the cursor and wait for the caller, restarting the idle timer. */
 static void session_show(struct ussd_session *sess, const char *notice)
 {
+	mono_now(&sess->last_active);
 	if (session_send(sess, notice, false, NULL) < 0) {
 		osmo_fsm_inst_term(sess->fi, OSMO_FSM_TERM_ERROR, NULL);
 		return;
@@ -138,6 +271,46 @@ static const char *session_apply(struct ussd_session *sess, const char *input)
 	return NULL;
 }
 
+/* Offer "1 Continue / 2 Start over" and wait for the answer. 0 or -errno (nothing sent). */
+static int session_offer_resume(struct ussd_session *sess, const char *notice)
+{
+	char text[SCREEN_BUF];
+	int rc;
+
+	sess->resume_offered = true;
+	sess->lang = sess->saved_lang;
+	snprintf(text, sizeof(text), "%s%s%s", notice ? notice : "", notice ? "\n" : "", ui(sess, MENU_UI_RESUME));
+	mono_now(&sess->last_active);
+	rc = session_send(sess, NULL, false, text);
+	if (rc == 0) {
+		osmo_tdef_fsm_inst_state_chg(sess->fi, USSD_ST_WAIT_USER, ussd_fsm_timeouts, sess->engine->tdefs, 60);
+	}
+	return rc;
+}
+
+/* "1" continues where the caller was, "2" starts from the main menu. */
+static void session_resume_answer(struct ussd_session *sess, const char *input)
+{
+	char c[4] = "";
+
+	sscanf(input, " %3s", c);
+	if (!strcmp(c, "1")) {
+		sess->resume_offered = false;
+		sess->cursor = sess->saved;
+		session_show(sess, NULL);
+	} else if (!strcmp(c, "2")) {
+		sess->resume_offered = false;
+		sess->cursor.node = sess->engine->tree->root;
+		sess->cursor.page = 0;
+		session_show(sess, NULL);
+	} else {
+		sess->port->stats.invalid++;
+		if (session_offer_resume(sess, ui(sess, MENU_UI_INVALID)) < 0) {
+			osmo_fsm_inst_term(sess->fi, OSMO_FSM_TERM_ERROR, NULL);
+		}
+	}
+}
+
 static void ussd_fsm_wait_user(struct osmo_fsm_inst *fi, uint32_t event, void *data)
 {
 	struct ussd_session *sess = fi->priv;
@@ -145,6 +318,10 @@ static void ussd_fsm_wait_user(struct osmo_fsm_inst *fi, uint32_t event, void *d
 
 	switch (event) {
 	case USSD_EV_INPUT:
+		if (sess->resume_offered) {
+			session_resume_answer(sess, data);
+			break;
+		}
 		notice = session_apply(sess, data);
 		session_show(sess, notice);
 		break;
@@ -158,9 +335,10 @@ static void ussd_fsm_wait_user(struct osmo_fsm_inst *fi, uint32_t event, void *d
 	}
 }
 
-static int ussd_fsm_timer_cb(struct osmo_fsm_inst *fi)
+/* End a dialog whose caller stopped answering. */
+static void session_timeout(struct ussd_session *sess)
 {
-	struct ussd_session *sess = fi->priv;
+	struct osmo_fsm_inst *fi = sess->fi;
 
 	sess->port->stats.timeouts++;
 	LOGPS(sess, LOGL_INFO, "Caller idle for too long, ending the dialog\n");
@@ -168,8 +346,24 @@ static int ussd_fsm_timer_cb(struct osmo_fsm_inst *fi)
 	 * side is released whatever state it is in. */
 	if (sess->port->link_up) {
 		session_send(sess, NULL, true, ui(sess, MENU_UI_TIMEOUT));
+		/* The caller did not finish: a redial may continue from here. */
+		sess->finished = false;
 	}
 	osmo_fsm_inst_term(fi, OSMO_FSM_TERM_TIMEOUT, NULL);
+}
+
+static int ussd_fsm_timer_cb(struct osmo_fsm_inst *fi)
+{
+	struct ussd_session *sess = fi->priv;
+	unsigned idle = osmo_tdef_get(sess->engine->tdefs, USSD_T_IDLE, OSMO_TDEF_S, 60);
+	long elapsed = mono_elapsed_s(&sess->last_active);
+
+	/* A wall clock stepped forward fires the timer early: trust the monotonic clock. */
+	if (elapsed >= 0 && (unsigned long)elapsed + 1 < idle) {
+		osmo_fsm_inst_state_chg(fi, USSD_ST_WAIT_USER, idle - (unsigned)elapsed, USSD_T_IDLE);
+		return 0;
+	}
+	session_timeout(sess);
 	return 0;
 }
 
@@ -177,6 +371,7 @@ static void ussd_fsm_cleanup(struct osmo_fsm_inst *fi, enum osmo_fsm_term_cause 
 {
 	struct ussd_session *sess = fi->priv;
 
+	resume_save(sess);
 	llist_del(&sess->entry);
 	sess->engine->n_sessions--;
 	sess->port->open_sessions--;
@@ -211,6 +406,47 @@ static __attribute__((constructor)) void ussd_fsm_register(void)
 	OSMO_ASSERT(osmo_fsm_register(&ussd_fsm) == 0);
 }
 
+#define SWEEP_INTERVAL_S 5
+
+void ussd_engine_sweep(struct ussd_engine *e)
+{
+	unsigned idle = osmo_tdef_get(e->tdefs, USSD_T_IDLE, OSMO_TDEF_S, 60);
+	struct ussd_session *sess, *tmp;
+
+	/* A wall clock stepped back would hold libosmocore timers for as long as the step: end
+	 * what the monotonic clock says is overdue. Terminating a session only removes that one
+	 * from the list; the next pointer stays valid. */
+	llist_for_each_entry_safe(sess, tmp, &e->sessions, entry)
+	{
+		if (mono_elapsed_s(&sess->last_active) >= (long)idle + 2) {
+			LOGPS(sess, LOGL_NOTICE,
+			      "Idle past its deadline on the monotonic clock (wall clock stepped?)\n");
+			session_timeout(sess);
+		}
+	}
+}
+
+static int sweep_cb(struct osmo_fd *ofd, unsigned int what)
+{
+	uint64_t expirations;
+
+	if (read(ofd->fd, &expirations, sizeof(expirations)) < 0) {
+		return 0;
+	}
+	ussd_engine_sweep(ofd->data);
+	return 0;
+}
+
+static int engine_destructor(struct ussd_engine *e)
+{
+	if (e->sweep.fd >= 0) {
+		osmo_fd_unregister(&e->sweep);
+		close(e->sweep.fd);
+		e->sweep.fd = -1;
+	}
+	return 0;
+}
+
 struct ussd_engine *ussd_engine_alloc(void *ctx, struct store *st, struct secret *sec,
 				      const struct ussd_engine_cfg *cfg)
 {
@@ -230,11 +466,23 @@ struct ussd_engine *ussd_engine_alloc(void *ctx, struct store *st, struct secret
 	e->secret = sec;
 	INIT_LLIST_HEAD(&e->ports);
 	INIT_LLIST_HEAD(&e->sessions);
+	INIT_LLIST_HEAD(&e->resume_lru);
+	hash_init(e->resume);
 	memcpy(e->tdefs, tdefs, sizeof(tdefs));
 	osmo_tdefs_reset(e->tdefs);
 	if (cfg && cfg->idle_timeout_s) {
 		osmo_tdef_set(e->tdefs, USSD_T_IDLE, cfg->idle_timeout_s, OSMO_TDEF_S);
 	}
+	e->resume_window_s = cfg ? cfg->resume_window_s : 0;
+	e->sweep.fd = -1;
+	if (osmo_timerfd_setup(&e->sweep, sweep_cb, e) == 0) {
+		struct timespec every = {.tv_sec = SWEEP_INTERVAL_S};
+
+		osmo_timerfd_schedule(&e->sweep, &every, &every);
+	} else {
+		LOGP(DUSSD, LOGL_ERROR, "No monotonic sweep timer: dialogs rely on the wall clock alone\n");
+	}
+	talloc_set_destructor(e, engine_destructor);
 	return e;
 }
 
@@ -296,7 +544,7 @@ void ussd_port_unregister(struct ussd_port *port)
 /* "*100*3*1#" -> inputs "3", "1" applied in turn after the first screen's cursor is set. */
 static const char *session_apply_path(struct ussd_session *sess, const char *request)
 {
-	char buf[MAX_INPUT + 1];
+	char buf[USSD_INPUT_MAX + 1];
 	const char *notice = NULL;
 	char *p, *tok, *save = NULL;
 	size_t len;
@@ -320,6 +568,14 @@ static const char *session_apply_path(struct ussd_session *sess, const char *req
 		}
 	}
 	return notice;
+}
+
+/* "*100*3*1#" carries a path; "*100#" does not. */
+static bool path_given(const char *request)
+{
+	const char *p = request && request[0] == '*' ? strchr(request + 1, '*') : NULL;
+
+	return p && p[1] && p[1] != '#';
 }
 
 struct ussd_session *ussd_session_start(struct ussd_port *port, const char *subscriber, const char *request,
@@ -372,7 +628,16 @@ struct ussd_session *ussd_session_start(struct ussd_port *port, const char *subs
 		sess->cursor.node = e->tree->lang_node;
 	}
 	sess->cursor.page = 0;
+	mono_now(&sess->last_active);
 	LOGPS(sess, LOGL_INFO, "New dialog on %s, node %s\n", port->name, sess->cursor.node->id);
+	if (rc >= 0 && !path_given(request) && resume_take(sess)) {
+		if (session_offer_resume(sess, NULL) < 0) {
+			sess->released = true;
+			osmo_fsm_inst_term(fi, OSMO_FSM_TERM_ERROR, NULL);
+			return NULL;
+		}
+		return sess;
+	}
 	if (session_send(sess, notice, false, NULL) < 0) {
 		/* The port answers its peer itself when start fails. */
 		sess->released = true;

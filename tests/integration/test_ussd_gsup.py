@@ -211,6 +211,15 @@ class UssdGsup(unittest.TestCase):
         self.assertGreater(waited, IDLE - 1)
         self.wait_status(r'dial \(ctl\)|hlr \(gsup\): link up, caps 128/56, open 0')
 
+    def test_resume_after_timeout(self):
+        imsi, sid, r = self.dial(EN)
+        self.assert_screen(self.msc.cont(imsi, sid, '1'), 'Your rights')
+        self.assert_screen(self.msc.cont(imsi, sid, '2'), 'Your passport is yours.')
+        self.assert_screen(self.msc.wait_reply(sid, timeout=IDLE + 5), 'Time is up', final=True)
+        r = self.assert_screen(self.msc.begin(imsi, '*100#'), '1 Continue', '2 Start over')
+        self.assert_screen(self.msc.cont(imsi, r.session_id, '1'), 'Your passport is yours.')
+        self.msc.abort(imsi, r.session_id)
+
     def test_phone_abort_frees_dialog(self):
         # OsmoHLR 1.5 forwards neither the phone's release nor OsmoMSC's error to an EUSE (see
         # ../shared/notes/osmocom-euse.md), so our own idle timer must free the dialog.

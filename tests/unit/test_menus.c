@@ -58,7 +58,7 @@ static void dump_msgs(const struct msgs *m)
 	}
 }
 
-/* A complete one-language pack: 20 lines. */
+/* A complete one-language pack: 21 lines. */
 static const char mini[] = "[language en]\n"
 			   "name = English\n"
 			   "[ui]\n"
@@ -72,6 +72,7 @@ static const char mini[] = "[language en]\n"
 			   "timeout.en = Timeout\n"
 			   "goodbye.en = Bye\n"
 			   "example.en = EXAMPLE\n"
+			   "resume.en = 1 Continue\\n2 Start over\n"
 			   "[node home]\n"
 			   "kind = menu\n"
 			   "title.en = Home\n"
@@ -119,14 +120,14 @@ struct err_case {
 };
 
 static const struct err_case err_cases[] = {
-	{"[node a]\nparent = home\ntitle.en = A\n", "t.pack:21: node a: kind missing"},
-	{"[node a]\nparent = home\nkind = article\ncolour = red\n", "t.pack:24: unknown key 'colour' in [node]"},
-	{"[node a]\nparent = home\nkind = menu\ntitle.en = A\ntitle.en = B\n", "t.pack:25: duplicate key 'title.en'"},
-	{"[node lang]\nparent = home\nkind = menu\ntitle.en = L\n", "t.pack:21: duplicate node ID 'lang'"},
-	{"[node a]\nparent = nowhere\nkind = menu\ntitle.en = A\n", "t.pack:21: node a: unknown parent 'nowhere'"},
+	{"[node a]\nparent = home\ntitle.en = A\n", "t.pack:22: node a: kind missing"},
+	{"[node a]\nparent = home\nkind = article\ncolour = red\n", "t.pack:25: unknown key 'colour' in [node]"},
+	{"[node a]\nparent = home\nkind = menu\ntitle.en = A\ntitle.en = B\n", "t.pack:26: duplicate key 'title.en'"},
+	{"[node lang]\nparent = home\nkind = menu\ntitle.en = L\n", "t.pack:22: duplicate node ID 'lang'"},
+	{"[node a]\nparent = nowhere\nkind = menu\ntitle.en = A\n", "t.pack:22: node a: unknown parent 'nowhere'"},
 	{"[node a]\nparent = b\nkind = menu\ntitle.en = A\n[node b]\nparent = a\nkind = menu\ntitle.en = B\n",
-	 "t.pack:21: node a: cycle in its parents"},
-	{"[node a]\nparent = lang\nkind = menu\ntitle.en = A\n", "t.pack:21: node a: parent lang is not a menu"},
+	 "t.pack:22: node a: cycle in its parents"},
+	{"[node a]\nparent = lang\nkind = menu\ntitle.en = A\n", "t.pack:22: node a: parent lang is not a menu"},
 	{"[node c1]\nparent = home\nkind = menu\ntitle.en = 1\n"
 	 "[node c2]\nparent = home\nkind = menu\ntitle.en = 2\n"
 	 "[node c3]\nparent = home\nkind = menu\ntitle.en = 3\n"
@@ -135,29 +136,29 @@ static const struct err_case err_cases[] = {
 	 "[node c6]\nparent = home\nkind = menu\ntitle.en = 6\n"
 	 "[node c7]\nparent = home\nkind = menu\ntitle.en = 7\n"
 	 "[node c8]\nparent = home\nkind = menu\ntitle.en = 8\n",
-	 "t.pack:49: node c8: more than 8 children in home"},
-	{"[node a]\nparent = home\nkind = menu\ntitle.en = A\\tB\n", "t.pack:24: bad escape"},
-	{"[node a]\nparent = home\nkind = menu\ntitle.en = A\\\n", "t.pack:24: lone backslash"},
-	{"[node a]\nparent = home\nkind = menu\ntitle.en = A\xff\n", "t.pack:24: invalid UTF-8"},
-	{"[node a]\nparent = home\nkind = menu\ntitle.en = A\xc0\xaf\n", "t.pack:24: invalid UTF-8"},
+	 "t.pack:50: node c8: more than 8 children in home"},
+	{"[node a]\nparent = home\nkind = menu\ntitle.en = A\\tB\n", "t.pack:25: bad escape"},
+	{"[node a]\nparent = home\nkind = menu\ntitle.en = A\\\n", "t.pack:25: lone backslash"},
+	{"[node a]\nparent = home\nkind = menu\ntitle.en = A\xff\n", "t.pack:25: invalid UTF-8"},
+	{"[node a]\nparent = home\nkind = menu\ntitle.en = A\xc0\xaf\n", "t.pack:25: invalid UTF-8"},
 	{"[node a]\nparent = home\nkind = menu\ntitle.en = A\ntitle.fr = B\n",
-	 "t.pack:25: language 'fr' is not declared"},
+	 "t.pack:26: language 'fr' is not declared"},
 	{"[language ru]\nname = Русский\n[node a]\nparent = home\nkind = menu\ntitle.ru = А\n",
-	 "t.pack:23: node a: title missing in the fallback language en"},
-	{"[node a]\nparent = home\nkind = article\ntitle.en = A\n", "t.pack:21: node a: body missing"},
-	{"[node a]\nparent = home\nkind = hotlines\ntitle.en = A\n", "t.pack:21: node a: country missing"},
-	{"[node a]\nkind = menu\ntitle.en = A\n", "t.pack:21: node a: no parent, but home is the root"},
-	{"[node a]\nparent = home\nkind = folder\n", "t.pack:23: unknown kind 'folder'"},
-	{"[nodes a]\n", "t.pack:21: unknown section type 'nodes'"},
-	{"[node a\n", "t.pack:21: section header without closing ']'"},
-	{"just text\n", "t.pack:21: expected [section]"},
-	{"[node a]\nparent = home\nkind = menu\ntitle.en = \n", "t.pack:24: empty value for 'title'"},
-	{"[hotline h]\ncountry = Korea\n", "t.pack:22: bad country"},
-	{"[hotline h]\ncountry = KR\ntopic = x\nnumber = call me\n", "t.pack:24: bad number"},
-	{"[hotline h]\ncountry = KR\ntopic = x\nname.en = H\n", "t.pack:21: hotline h: number missing"},
-	{"[ui]\nback.en = Again\n", "t.pack:22: duplicate key 'back.en'"},
-	{"[ui]\nhelp.en = Help\n", "t.pack:22: unknown key 'help.en' in [ui]"},
-	{"[language en]\nname = E\n", "t.pack:21: language 'en' declared twice"},
+	 "t.pack:24: node a: title missing in the fallback language en"},
+	{"[node a]\nparent = home\nkind = article\ntitle.en = A\n", "t.pack:22: node a: body missing"},
+	{"[node a]\nparent = home\nkind = hotlines\ntitle.en = A\n", "t.pack:22: node a: country missing"},
+	{"[node a]\nkind = menu\ntitle.en = A\n", "t.pack:22: node a: no parent, but home is the root"},
+	{"[node a]\nparent = home\nkind = folder\n", "t.pack:24: unknown kind 'folder'"},
+	{"[nodes a]\n", "t.pack:22: unknown section type 'nodes'"},
+	{"[node a\n", "t.pack:22: section header without closing ']'"},
+	{"just text\n", "t.pack:22: expected [section]"},
+	{"[node a]\nparent = home\nkind = menu\ntitle.en = \n", "t.pack:25: empty value for 'title'"},
+	{"[hotline h]\ncountry = Korea\n", "t.pack:23: bad country"},
+	{"[hotline h]\ncountry = KR\ntopic = x\nnumber = call me\n", "t.pack:25: bad number"},
+	{"[hotline h]\ncountry = KR\ntopic = x\nname.en = H\n", "t.pack:22: hotline h: number missing"},
+	{"[ui]\nback.en = Again\n", "t.pack:23: duplicate key 'back.en'"},
+	{"[ui]\nhelp.en = Help\n", "t.pack:23: unknown key 'help.en' in [ui]"},
+	{"[language en]\nname = E\n", "t.pack:22: language 'en' declared twice"},
 };
 
 static void test_parse_errors(void **state)
@@ -222,12 +223,12 @@ static void test_fallback_warnings(void **state)
 	struct menu_report rep = {.cb = collect, .data = &m};
 	struct menu_tree *t;
 
-	/* ru declared, nothing translated: 10 ui keys and 2 titles fall back to en. */
+	/* ru declared, nothing translated: 11 ui keys and 2 titles fall back to en. */
 	t = parse_mini(ctx, "[language ru]\nname = Русский\n", "en", &rep);
 	assert_non_null(t);
 	assert_int_equal(rep.n_errors, 0);
-	assert_int_equal(rep.n_warnings, 12);
-	assert_true(has_msg(&m, false, "t.pack:14: node home: title missing in ru, using en"));
+	assert_int_equal(rep.n_warnings, 13);
+	assert_true(has_msg(&m, false, "t.pack:15: node home: title missing in ru, using en"));
 	assert_true(has_msg(&m, false, "ui: back missing in ru, using en"));
 	assert_string_equal(t->root->title[1], "Home");
 

@@ -31,6 +31,7 @@ struct yordam_config {
 	} control;
 	struct {
 		int idle_timeout;
+		int resume_window;
 		int dial_gsm7, dial_ucs2; /* screen caps of `yordamctl dial` */
 	} ussd;
 	unsigned n_gsup;

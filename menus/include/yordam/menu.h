@@ -33,6 +33,7 @@ enum menu_ui {
 	MENU_UI_TIMEOUT,     /* final screen when the dialog timed out */
 	MENU_UI_GOODBYE,     /* final screen when the caller leaves */
 	MENU_UI_EXAMPLE,     /* label put before a hotline entry marked example (placeholder) */
+	MENU_UI_RESUME,      /* offered on a redial soon after a dialog broke off: "1 Continue\n2 Start over" */
 	_NUM_MENU_UI,
 };
 extern const char *const menu_ui_keys[_NUM_MENU_UI]; /* "back", "home", "more", ... */

@@ -58,7 +58,9 @@ struct ussd_port {
 };
 
 struct ussd_engine_cfg {
-	unsigned idle_timeout_s; /* X1 default; 60 s */
+	unsigned idle_timeout_s;  /* X1 default; 60 s */
+	unsigned resume_window_s; /* a redial within this long after a broken-off dialog is offered
+				   * "1 Continue / 2 Start over"; 0 disables */
 };
 
 struct ussd_engine *ussd_engine_alloc(void *ctx, struct store *st, struct secret *sec,
@@ -71,6 +73,11 @@ struct osmo_tdef *ussd_engine_tdefs(struct ussd_engine *e);
 /* Iterate ports (for status). */
 struct llist_head *ussd_engine_ports(struct ussd_engine *e);
 unsigned ussd_engine_open_sessions(const struct ussd_engine *e);
+
+/* End every dialog idle past its deadline on the monotonic clock. Runs every few seconds from a
+ * CLOCK_MONOTONIC timerfd, because libosmocore's timers follow the wall clock, which a board
+ * without an RTC steps at boot; public for tests that drive the clocks. */
+void ussd_engine_sweep(struct ussd_engine *e);
 
 void ussd_port_register(struct ussd_engine *e, struct ussd_port *port);
 void ussd_port_unregister(struct ussd_port *port);
