@@ -296,3 +296,60 @@ long text_fit(const char *s, size_t len, enum text_coding coding, size_t budget,
 	}
 	return (long)cut;
 }
+
+static bool sms_ws(char c)
+{
+	return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+}
+
+int text_sms_split(const char *s, size_t len, struct text_sms_split *out)
+{
+	int coding = text_coding_of(s, len);
+	size_t pos = 0, single, part;
+	long units;
+
+	if (coding < 0) {
+		return coding;
+	}
+	out->coding = (enum text_coding)coding;
+	out->n_parts = 0;
+	single = coding == TEXT_GSM7 ? TEXT_SMS_SINGLE_GSM7 : TEXT_SMS_SINGLE_UCS2;
+	part = coding == TEXT_GSM7 ? TEXT_SMS_PART_GSM7 : TEXT_SMS_PART_UCS2;
+	units = text_units(s, len, out->coding);
+	if (units < 0) {
+		return (int)units;
+	}
+	if ((size_t)units <= single) {
+		out->start[0] = 0;
+		out->end[0] = len;
+		out->n_parts = 1;
+		return 1;
+	}
+	while (pos < len) {
+		long cut;
+		size_t end;
+
+		while (pos < len && sms_ws(s[pos])) {
+			pos++;
+		}
+		if (pos == len) {
+			break;
+		}
+		if (out->n_parts == TEXT_SMS_MAX_PARTS) {
+			return -E2BIG;
+		}
+		cut = text_fit(s + pos, len - pos, out->coding, part, true);
+		if (cut <= 0) {
+			return cut < 0 ? (int)cut : -EINVAL;
+		}
+		end = pos + (size_t)cut;
+		out->start[out->n_parts] = pos;
+		while (end > pos && sms_ws(s[end - 1])) {
+			end--;
+		}
+		out->end[out->n_parts] = end;
+		out->n_parts++;
+		pos += (size_t)cut;
+	}
+	return (int)out->n_parts;
+}

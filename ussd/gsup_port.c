@@ -309,7 +309,7 @@ static void gsup_port_drop_dialogs(struct gsup_port *gp, const char *why)
 {
 	struct gsup_dialog *d;
 	struct hlist_node *tmp;
-	int bkt;
+	unsigned int bkt;
 
 	hash_for_each_safe(gp->dialogs, bkt, tmp, d, node)
 	{

@@ -665,6 +665,79 @@ static void test_ucs2_roundtrip_all(void **state)
 	}
 }
 
+static void split_n(const char *s, int expect_parts, enum text_coding expect_coding)
+{
+	static struct text_sms_split sp;
+	int n = text_sms_split(s, strlen(s), &sp);
+
+	if (n != expect_parts) {
+		print_error("%zu bytes: %d parts, expected %d\n", strlen(s), n, expect_parts);
+	}
+	assert_int_equal(n, expect_parts);
+	assert_int_equal(sp.coding, expect_coding);
+}
+
+static void test_sms_split(void **state)
+{
+	static struct text_sms_split sp;
+	char buf[2048];
+	size_t i;
+
+	/* 160 / 161 septets */
+	memset(buf, 'a', 160);
+	buf[160] = '\0';
+	split_n(buf, 1, TEXT_GSM7);
+	buf[160] = 'a';
+	buf[161] = '\0';
+	split_n(buf, 2, TEXT_GSM7);
+	/* 2 x 153 septets without spaces, then one more */
+	memset(buf, 'a', 306);
+	buf[306] = '\0';
+	split_n(buf, 2, TEXT_GSM7);
+	buf[306] = 'a';
+	buf[307] = '\0';
+	split_n(buf, 3, TEXT_GSM7);
+	/* an extension character counts 2: 159 + '{' = 161 septets */
+	memset(buf, 'a', 159);
+	strcpy(buf + 159, "{");
+	split_n(buf, 2, TEXT_GSM7);
+	/* ... and never splits: 152 'a' + '{' fills part one exactly up to 152, '{' goes on */
+	memset(buf, 'a', 152);
+	strcpy(buf + 152, "{");
+	memset(buf + 153, 'b', 20);
+	buf[173] = '\0';
+	assert_int_equal(text_sms_split(buf, strlen(buf), &sp), 2);
+	assert_int_equal(sp.end[0], 152);
+	assert_int_equal(sp.start[1], 152);
+	/* UCS-2: 70 / 71, 134 / 135 */
+	buf[0] = '\0';
+	for (i = 0; i < 70; i++) {
+		strcat(buf, "Ж");
+	}
+	split_n(buf, 1, TEXT_UCS2);
+	strcat(buf, "Ж");
+	split_n(buf, 2, TEXT_UCS2);
+	buf[0] = '\0';
+	for (i = 0; i < 134; i++) {
+		strcat(buf, "Ж");
+	}
+	split_n(buf, 2, TEXT_UCS2);
+	strcat(buf, "Ж");
+	split_n(buf, 3, TEXT_UCS2);
+	/* word boundaries: parts end at a space, which is left out of both parts */
+	buf[0] = '\0';
+	for (i = 0; i < 40; i++) {
+		strcat(buf, "word ");
+	}
+	assert_int_equal(text_sms_split(buf, strlen(buf), &sp), 2);
+	assert_int_equal(sp.end[0] - sp.start[0], 149); /* 30 words minus the trailing space */
+	assert_true(buf[sp.start[1]] == 'w');
+	assert_int_equal(sp.end[1], strlen(buf) - 1);
+	/* empty and invalid */
+	split_n("", 1, TEXT_GSM7);
+	assert_int_equal(text_sms_split("\xff", 1, &sp), -EILSEQ);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -684,6 +757,7 @@ int main(void)
 		cmocka_unit_test(test_ussd_cr_padding),
 		cmocka_unit_test(test_ucs2),
 		cmocka_unit_test(test_ucs2_roundtrip_all),
+		cmocka_unit_test(test_sms_split),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

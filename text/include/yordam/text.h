@@ -75,3 +75,24 @@ int text_ucs2_encode(const char *s, size_t len, uint8_t *out, size_t outlen);
 /* UTF-16BE -> NUL-terminated UTF-8; an odd trailing octet is -EINVAL; an unpaired surrogate becomes U+FFFD.
  * Returns bytes written (without NUL) or -E2BIG. */
 int text_ucs2_decode(const uint8_t *in, size_t len, char *out, size_t outlen);
+
+/* SMS segmentation (3GPP TS 23.040): one part carries 160 GSM-7 septets or 70 UCS-2 units; a
+ * concatenated message loses room to its UDH, leaving 153 / 67 per part. */
+#define TEXT_SMS_SINGLE_GSM7 160
+#define TEXT_SMS_SINGLE_UCS2 70
+#define TEXT_SMS_PART_GSM7 153
+#define TEXT_SMS_PART_UCS2 67
+#define TEXT_SMS_MAX_PARTS 255
+
+struct text_sms_split {
+	enum text_coding coding;
+	unsigned n_parts;
+	/* byte ranges of s, one per part, white space at part starts and ends left out */
+	size_t start[TEXT_SMS_MAX_PARTS], end[TEXT_SMS_MAX_PARTS];
+};
+
+/* Split s[0..len) (already folded) into SMS parts in its cheapest coding, cutting at word
+ * boundaries where one lies in a part. A text that fits one message is one part; an empty text
+ * is one empty part. Returns the part count, or -EILSEQ for invalid UTF-8, -E2BIG when more than
+ * TEXT_SMS_MAX_PARTS parts would be needed. */
+int text_sms_split(const char *s, size_t len, struct text_sms_split *out);
