@@ -213,40 +213,8 @@ static unsigned cp_units(uint32_t cp, enum text_coding coding)
 	return cp >= 0x10000 ? 2 : 1;
 }
 
-long text_units(const char *s, size_t len, enum text_coding coding)
-{
-	size_t i = 0, units = 0;
-	bool out_of_range = false;
-
-	if (coding != TEXT_GSM7 && coding != TEXT_UCS2) {
-		return -EINVAL;
-	}
-	while (i < len) {
-		uint32_t cp;
-		unsigned u;
-		int k = text_utf8_next(s + i, len - i, &cp);
-
-		if (k < 0) {
-			return k;
-		}
-		u = cp_units(cp, coding);
-		if (!u) {
-			out_of_range = true;
-		}
-		units += u;
-		i += (size_t)k;
-	}
-	if (out_of_range) {
-		return -ERANGE;
-	}
-	/* Only reachable on a 32-bit board with a gigabyte of text; still not UB. */
-	if (units > (size_t)LONG_MAX) {
-		return -E2BIG;
-	}
-	return (long)units;
-}
-
-long text_fit(const char *s, size_t len, enum text_coding coding, size_t budget, bool word_break)
+/* One walk serves both counting and cutting, so a cut can never disagree with a count. */
+static long fit_walk(const char *s, size_t len, enum text_coding coding, size_t budget, bool word_break, size_t *units)
 {
 	size_t i = 0, used = 0, cut = len, brk = 0;
 	bool out_of_range = false, full = false;
@@ -294,7 +262,27 @@ long text_fit(const char *s, size_t len, enum text_coding coding, size_t budget,
 	if (full && word_break && brk > 0) {
 		cut = brk;
 	}
+	/* Only reachable on a 32-bit board with a gigabyte of text; still not UB. */
+	if (used > (size_t)LONG_MAX) {
+		return -E2BIG;
+	}
+	*units = used;
 	return (long)cut;
+}
+
+long text_fit(const char *s, size_t len, enum text_coding coding, size_t budget, bool word_break)
+{
+	size_t units;
+
+	return fit_walk(s, len, coding, budget, word_break, &units);
+}
+
+long text_units(const char *s, size_t len, enum text_coding coding)
+{
+	size_t units;
+	long rc = fit_walk(s, len, coding, SIZE_MAX, false, &units);
+
+	return rc < 0 ? rc : (long)units;
 }
 
 static bool sms_ws(char c)
