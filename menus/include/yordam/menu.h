@@ -33,7 +33,7 @@ enum menu_ui {
 	MENU_UI_TIMEOUT,     /* final screen when the dialog timed out */
 	MENU_UI_GOODBYE,     /* final screen when the caller leaves */
 	MENU_UI_EXAMPLE,     /* label put before a hotline entry marked example (placeholder) */
-	MENU_UI_RESUME,      /* offered on a redial soon after a dialog broke off: "1 Continue\n2 Start over" */
+	MENU_UI_RESUME,	     /* offered on a redial soon after a dialog broke off: "1 Continue\n2 Start over" */
 	_NUM_MENU_UI,
 };
 extern const char *const menu_ui_keys[_NUM_MENU_UI]; /* "back", "home", "more", ... */
@@ -130,3 +130,20 @@ enum menu_action menu_input(const struct menu_tree *t, struct menu_cursor *c, un
  * Returns the byte length, or -ENOSPC if outlen is too small, -EINVAL on a bad cursor. */
 int menu_render(const struct menu_tree *t, const struct menu_cursor *c, unsigned lang, const struct menu_caps *caps,
 		const char *notice, char *out, size_t outlen, unsigned *n_pages);
+
+/* --- SMS ------------------------------------------------------------------------------------ */
+
+/* The SMS reply for node n in language lang (the same content as its USSD screens, unpaginated):
+ * an article is its title, a line break and its body; a menu its title and one line "K title"
+ * per child; a hotlines node its entries, one per line (or the no_hotlines text); the language
+ * picker its heading (ui choose_lang) and one line "K name" per language. Folded with
+ * TEXT_FOLD_UZ, white space trimmed at both ends. A talloc string under ctx, or NULL on error.
+ * Segmenting it into SMS parts is the caller's job (text_sms_split). */
+char *menu_sms_text(void *ctx, const struct menu_tree *t, const struct menu_node *n, unsigned lang);
+
+/* One SMS keyword (kw[0..len), e.g. one item of a node's comma-separated keywords) as it is
+ * compared: upper case, Cyrillic transliterated to Latin in the Uzbek convention (ҲУҚУҚ and
+ * HUQUQ are both "HUQUQ", ЎЗБЕК and Oʻzbek both "OZBEK"), apostrophes, ʻ ʼ ‘ ’, the hard and soft
+ * signs, spaces, '-', '_' and '.' left out. A talloc string under ctx (possibly empty), or NULL
+ * on invalid UTF-8. */
+char *menu_keyword_norm(void *ctx, const char *kw, size_t len);
