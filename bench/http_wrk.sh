@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# HTTP USSD port under load: wrk (Debian) against yordamd on loopback, 200 concurrent
+# connections by default. Prints requests/s and latency percentiles; asserts nothing.
+#
+# Each wrk thread drives 1,000 gateway sessions round-robin (so no session has two requests in
+# flight), each a realistic dialog: text "", "1", "1*1", "1*1*0", then an end-of-session
+# notification, then a new session id for the same phone number. The port allow-lists 127.0.0.1
+# (wrk cannot compute HMACs); see bench/README.md for what that leaves out.
+#
+# Environment: BUILD (default build-bench, configured RelWithDebInfo without sanitizers if it has
+# no cache), NO_BUILD=1, CONNS (200), THREADS (2), DURATION (10s), WARMUP (3s), KEEP=1 (keep the
+# work directory with config and log).
+set -euo pipefail
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${BUILD:-$SRC/build-bench}
+CONNS=${CONNS:-200}
+THREADS=${THREADS:-2}
+DURATION=${DURATION:-10s}
+WARMUP=${WARMUP:-3s}
+YORDAMD=$BUILD/firmware/yordamd
+YORDAMCTL=$BUILD/firmware/yordamctl
+
+command -v wrk >/dev/null || { echo "wrk not found: apt-get install wrk (scripts/setup-debian.sh)" >&2; exit 1; }
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/yordam-http-bench.XXXXXX")
+DPID=
+cleanup() {
+	if [[ -n "$DPID" ]]; then
+		kill "$DPID" 2>/dev/null || true
+		wait "$DPID" 2>/dev/null || true
+	fi
+	if [[ -n "${KEEP:-}" ]]; then
+		echo "work directory kept: $WORK" >&2
+	else
+		rm -rf "$WORK"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+if [[ -z "${NO_BUILD:-}" ]]; then
+	if [[ ! -f "$BUILD/CMakeCache.txt" ]]; then
+		cmake -S "$SRC" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DYORDAM_SANITIZE=OFF -DYORDAM_FUZZ=OFF \
+			>"$WORK/build.log" 2>&1 || { tail -30 "$WORK/build.log"; exit 1; }
+	fi
+	cmake --build "$BUILD" --target yordamd yordamctl -j2 >>"$WORK/build.log" 2>&1 ||
+		{ tail -30 "$WORK/build.log"; exit 1; }
+fi
+if grep -qE '^YORDAM_(SANITIZE|FUZZ):BOOL=ON' "$BUILD/CMakeCache.txt"; then
+	echo "WARNING: $BUILD is a sanitizer/fuzz build: figures are not representative" >&2
+fi
+
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+cat >"$WORK/yordam.conf" <<CONF
+log: { level = "error"; timestamps = false; };
+store: { path = "yordam.db"; key_file = "yordam.key"; };
+content: { dir = "$SRC/tests/data/ipack"; fallback_language = "en"; import = "if-empty"; };
+control: { socket = "yordamd.sock"; };
+ussd: { idle_timeout = 600; };
+http = ( { name = "bench"; address = "127.0.0.1"; port = $PORT; allow = [ "127.0.0.1" ];
+           max_connections = 1024; } );
+CONF
+
+cat >"$WORK/dialog.lua" <<'LUA'
+local next_tid = 0
+function setup(thread)
+	thread:set("tid", next_tid)
+	next_tid = next_tid + 1
+end
+
+local K = 1000
+local texts = {"", "1", "1*1", "1*1*0"}
+local sessions = {}
+local idx = 0
+local hdrs = {["Content-Type"] = "application/x-www-form-urlencoded"}
+
+function init(args)
+	for i = 1, K do
+		sessions[i] = {gen = 0, step = 0}
+	end
+end
+
+function request()
+	idx = idx % K + 1
+	local s = sessions[idx]
+	local sid = string.format("b%d_%d_%d", tid, idx, s.gen)
+	if s.step < #texts then
+		s.step = s.step + 1
+		local body = "sessionId=" .. sid .. "&serviceCode=%2A100%23&phoneNumber=%2B99890" ..
+			string.format("%02d%05d", tid, idx) .. "&text=" .. texts[s.step]
+		return wrk.format("POST", "/ussd", hdrs, body)
+	end
+	s.step = 0
+	s.gen = s.gen + 1
+	return wrk.format("POST", "/ussd/end", hdrs, "sessionId=" .. sid .. "&status=Incomplete")
+end
+
+function done(summary, latency, requests)
+	local s = summary.duration / 1e6
+	local e = summary.errors
+	io.write(string.format("RESULT requests=%d duration_s=%.2f rps=%.0f p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f " ..
+		"max_ms=%.3f non2xx=%d socket_errors=%d\n", summary.requests, s, summary.requests / s,
+		latency:percentile(50) / 1000, latency:percentile(90) / 1000, latency:percentile(99) / 1000,
+		latency.max / 1000, e.status, e.connect + e.read + e.write + e.timeout))
+end
+LUA
+
+cd "$WORK"
+"$YORDAMD" -c yordam.conf >"$WORK/yordamd.log" 2>&1 &
+DPID=$!
+for _ in $(seq 100); do
+	[[ -S "$WORK/yordamd.sock" ]] && break
+	kill -0 "$DPID" 2>/dev/null || { cat "$WORK/yordamd.log"; exit 1; }
+	sleep 0.1
+done
+[[ -S "$WORK/yordamd.sock" ]] || { echo "yordamd did not start" >&2; exit 1; }
+
+echo "yordamd ($(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$BUILD/CMakeCache.txt")) HTTP port on 127.0.0.1:$PORT;" \
+	"wrk -t$THREADS -c$CONNS, $(nproc) cores shared by wrk and yordamd"
+# Warm-up: every phone number picks its language once (a store write), caches settle.
+wrk -t"$THREADS" -c"$CONNS" -d"$WARMUP" -s "$WORK/dialog.lua" "http://127.0.0.1:$PORT" >"$WORK/warmup.txt"
+out=$(wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency -s "$WORK/dialog.lua" "http://127.0.0.1:$PORT")
+echo "$out" | sed -n '/Latency Distribution/,/requests in/p'
+res=$(echo "$out" | grep '^RESULT')
+echo "$res"
+p99=$(echo "$res" | sed -E 's/.*p99_ms=([0-9.]+).*/\1/')
+rps=$(echo "$res" | sed -E 's/.* rps=([0-9]+).*/\1/')
+echo "http port: $rps requests/s, p99 $p99 ms at $CONNS connections (target p99 <= 5 ms)"
+"$YORDAMCTL" -s "$WORK/yordamd.sock" status | sed -n '/bench (http)/,+1p'
+kill "$DPID"
+wait "$DPID" && rc=0 || rc=$?
+DPID=
+[[ $rc == 0 ]] || echo "WARNING: yordamd exited with $rc" >&2
