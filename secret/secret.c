@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <mbedtls/gcm.h>
 #include <mbedtls/md.h>
 #include <mbedtls/platform_util.h>
 
@@ -17,11 +18,13 @@
 
 struct secret {
 	uint8_t key[SECRET_KEY_LEN];
+	uint8_t seal_key[SECRET_KEY_LEN]; /* HMAC-SHA256(key, "seal-key"): never use one key for two algorithms */
 };
 
 static int secret_destructor(struct secret *s)
 {
 	mbedtls_platform_zeroize(s->key, sizeof(s->key));
+	mbedtls_platform_zeroize(s->seal_key, sizeof(s->seal_key));
 	return 0;
 }
 
@@ -161,6 +164,11 @@ int secret_load(void *ctx, const char *path, bool create, struct secret **out)
 		s->key[i] = (uint8_t)(hi << 4 | lo);
 	}
 	mbedtls_platform_zeroize(buf, sizeof(buf));
+	if (mbedtls_md_hmac(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), s->key, sizeof(s->key),
+			    (const unsigned char *)"seal-key", 8, s->seal_key) != 0) {
+		talloc_free(s);
+		return -EIO;
+	}
 	*out = s;
 	return 0;
 }
@@ -193,4 +201,110 @@ int secret_hash(const struct secret *s, const char *domain, const char *identity
 	}
 	mbedtls_md_free(&mdc);
 	return rc == 0 ? 0 : -EINVAL;
+}
+
+int secret_seal(const struct secret *s, const char *domain, const void *plain, size_t len, uint8_t *out, size_t outlen)
+{
+	mbedtls_gcm_context gcm;
+	int rc;
+
+	if (!s || !domain || (!plain && len) || !out || len > INT32_MAX) {
+		return -EINVAL;
+	}
+	if (outlen < len + SECRET_SEAL_OVERHEAD) {
+		return -ENOSPC;
+	}
+	/* A random nonce needs no state kept across restarts; 2^32 records per key stay well inside GCM's bound. */
+	if (getrandom(out, SECRET_NONCE_LEN, 0) != SECRET_NONCE_LEN) {
+		return -EIO;
+	}
+	mbedtls_gcm_init(&gcm);
+	rc = mbedtls_gcm_setkey(&gcm, MBEDTLS_CIPHER_ID_AES, s->seal_key, 8 * SECRET_KEY_LEN);
+	if (rc == 0) {
+		rc = mbedtls_gcm_crypt_and_tag(&gcm, MBEDTLS_GCM_ENCRYPT, len, out, SECRET_NONCE_LEN,
+					       (const unsigned char *)domain, strlen(domain), plain,
+					       out + SECRET_NONCE_LEN, SECRET_TAG_LEN, out + SECRET_NONCE_LEN + len);
+	}
+	mbedtls_gcm_free(&gcm);
+	if (rc != 0) {
+		LOGP(DMAIN, LOGL_ERROR, "AES-GCM seal failed (mbedtls -0x%04x)\n", (unsigned)-rc);
+		return -EIO;
+	}
+	return (int)(len + SECRET_SEAL_OVERHEAD);
+}
+
+int secret_open(const struct secret *s, const char *domain, const uint8_t *sealed, size_t len, void *out, size_t outlen)
+{
+	mbedtls_gcm_context gcm;
+	size_t n;
+	int rc;
+
+	if (!s || !domain || !sealed || (!out && outlen)) {
+		return -EINVAL;
+	}
+	if (len < SECRET_SEAL_OVERHEAD || len - SECRET_SEAL_OVERHEAD > INT32_MAX) {
+		return -EBADMSG;
+	}
+	n = len - SECRET_SEAL_OVERHEAD;
+	if (outlen < n) {
+		return -ENOSPC;
+	}
+	mbedtls_gcm_init(&gcm);
+	rc = mbedtls_gcm_setkey(&gcm, MBEDTLS_CIPHER_ID_AES, s->seal_key, 8 * SECRET_KEY_LEN);
+	if (rc == 0) {
+		rc = mbedtls_gcm_auth_decrypt(&gcm, n, sealed, SECRET_NONCE_LEN, (const unsigned char *)domain,
+					      strlen(domain), sealed + SECRET_NONCE_LEN + n, SECRET_TAG_LEN,
+					      sealed + SECRET_NONCE_LEN, out);
+	}
+	mbedtls_gcm_free(&gcm);
+	if (rc != 0) {
+		if (n && out) {
+			mbedtls_platform_zeroize(out, n);
+		}
+		return -EBADMSG;
+	}
+	return (int)n;
+}
+
+uint8_t *secret_seal_talloc(void *ctx, const struct secret *s, const char *domain, const void *plain, size_t len,
+			    size_t *outlen)
+{
+	uint8_t *out;
+	int rc;
+
+	if (len > INT32_MAX - SECRET_SEAL_OVERHEAD) {
+		return NULL;
+	}
+	out = talloc_size(ctx, len + SECRET_SEAL_OVERHEAD);
+	if (!out) {
+		return NULL;
+	}
+	rc = secret_seal(s, domain, plain, len, out, len + SECRET_SEAL_OVERHEAD);
+	if (rc < 0) {
+		talloc_free(out);
+		return NULL;
+	}
+	*outlen = (size_t)rc;
+	return out;
+}
+
+char *secret_open_str(void *ctx, const struct secret *s, const char *domain, const void *sealed, size_t len)
+{
+	char *out;
+	int rc;
+
+	if (!sealed || len < SECRET_SEAL_OVERHEAD) {
+		return NULL;
+	}
+	out = talloc_size(ctx, len - SECRET_SEAL_OVERHEAD + 1);
+	if (!out) {
+		return NULL;
+	}
+	rc = secret_open(s, domain, sealed, len, out, len - SECRET_SEAL_OVERHEAD);
+	if (rc < 0 || memchr(out, '\0', (size_t)rc)) {
+		talloc_free(out);
+		return NULL;
+	}
+	out[rc] = '\0';
+	return out;
 }

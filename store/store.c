@@ -40,6 +40,27 @@ enum store_stmt {
 	STORE_STMT_CALLER_SET,
 	STORE_STMT_CALLER_COUNT,
 	STORE_STMT_USER_VERSION,
+	STORE_STMT_SMS_PART_SEEN,
+	STORE_STMT_SMS_PART_INS,
+	STORE_STMT_SMS_GROUP_SEL,
+	STORE_STMT_SMS_GROUP_LINK,
+	STORE_STMT_SMS_GROUP_EXPIRED,
+	STORE_STMT_SMS_PART_DEADLINE,
+	STORE_STMT_SMS_MSG_INS,
+	STORE_STMT_SMS_MSG_NEXT,
+	STORE_STMT_SMS_MSG_FINISH,
+	STORE_STMT_SMS_MSG_RECENT,
+	STORE_STMT_SMS_OUT_INS,
+	STORE_STMT_SMS_OUT_DUE,
+	STORE_STMT_SMS_OUT_UPDATE,
+	STORE_STMT_SMS_OUT_REPORT,
+	STORE_STMT_SMS_OUT_ATTEMPTS,
+	STORE_STMT_SMS_OUT_RECOVER,
+	STORE_STMT_SMS_OUT_NEXT_AT,
+	STORE_STMT_SMS_OUT_RECENT,
+	STORE_STMT_SMS_STATS,
+	STORE_STMT_SMS_CALLER_GET,
+	STORE_STMT_SMS_CALLER_PUT,
 	_NUM_STORE_STMT
 };
 
@@ -76,6 +97,70 @@ static const char *const stmt_sql[] = {
 	[STORE_STMT_CALLER_SET] = "INSERT OR REPLACE INTO caller (key, lang, updated) VALUES (?1, ?2, ?3)",
 	[STORE_STMT_CALLER_COUNT] = "SELECT count(*) FROM caller",
 	[STORE_STMT_USER_VERSION] = "PRAGMA user_version",
+	[STORE_STMT_SMS_PART_SEEN] = "SELECT EXISTS (SELECT 1 FROM sms_part WHERE dedupe = ?1 AND received >= ?2)",
+	[STORE_STMT_SMS_PART_INS] =
+		"INSERT INTO sms_part (dedupe, sender_key, sender_enc, concat, ref16, ref, total, seq,"
+		" coding, text_enc, received, deadline, modem)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+	[STORE_STMT_SMS_GROUP_SEL] = "SELECT seq, text_enc FROM sms_part WHERE msg_id IS NULL AND concat = 1"
+				     " AND sender_key = ?1 AND ref16 = ?2 AND ref = ?3 AND total = ?4 ORDER BY seq, id",
+	[STORE_STMT_SMS_GROUP_LINK] = "UPDATE sms_part SET msg_id = ?5 WHERE msg_id IS NULL AND concat = 1"
+				      " AND sender_key = ?1 AND ref16 = ?2 AND ref = ?3 AND total = ?4",
+	[STORE_STMT_SMS_GROUP_EXPIRED] =
+		"SELECT sender_key, ref16, ref, total, min(deadline), sender_enc, min(received),"
+		" modem FROM sms_part WHERE msg_id IS NULL AND concat = 1"
+		" GROUP BY sender_key, ref16, ref, total HAVING min(deadline) <= ?1 LIMIT 1",
+	[STORE_STMT_SMS_PART_DEADLINE] = "SELECT min(deadline) FROM sms_part WHERE msg_id IS NULL AND concat = 1",
+	[STORE_STMT_SMS_MSG_INS] = "INSERT INTO sms_msg (sender_key, sender_enc, text_enc, parts, incomplete, received,"
+				   " modem, state) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'new')",
+	[STORE_STMT_SMS_MSG_NEXT] = "SELECT id, sender_key, sender_enc, text_enc, parts, incomplete, received, modem"
+				    " FROM sms_msg WHERE state = 'new' AND id > ?1 ORDER BY id LIMIT 1",
+	[STORE_STMT_SMS_MSG_FINISH] = "UPDATE sms_msg SET state = ?2, handled = ?3 WHERE id = ?1 AND state = 'new'",
+	[STORE_STMT_SMS_MSG_RECENT] = "SELECT count(*) FROM sms_msg WHERE sender_key = ?1 AND received >= ?2"
+				      " AND state = 'handled'",
+	[STORE_STMT_SMS_OUT_INS] = "INSERT INTO sms_out (msg_id, number_key, number_enc, text_enc, coding, ref, total,"
+				   " seq, flags, state, attempts, next_at, created, updated)"
+				   " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'queued', 0, ?10, ?10, ?10)",
+	[STORE_STMT_SMS_OUT_DUE] =
+		"SELECT id, msg_id, number_key, number_enc, text_enc, coding, ref, total, seq, flags,"
+		" state, modem, attempts, mr, report, last_error, created, next_at, updated"
+		" FROM sms_out WHERE state IN ('queued', 'retry') AND next_at <= ?1"
+		" ORDER BY next_at, id LIMIT ?2",
+	[STORE_STMT_SMS_OUT_UPDATE] = "UPDATE sms_out SET state = ?2, modem = coalesce(?3, modem), mr = ?4,"
+				      " last_error = ?5, next_at = ?6, updated = ?7, attempts = max(0, attempts + ?8)"
+				      " WHERE id = ?1",
+	[STORE_STMT_SMS_OUT_REPORT] =
+		"UPDATE sms_out SET report = ?3, report_at = ?4 WHERE id = (SELECT id FROM sms_out"
+		" WHERE number_key = ?1 AND mr = ?2 AND state = 'sent' ORDER BY updated DESC,"
+		" id DESC LIMIT 1)",
+	[STORE_STMT_SMS_OUT_ATTEMPTS] = "SELECT attempts FROM sms_out WHERE id = ?1",
+	[STORE_STMT_SMS_OUT_RECOVER] = "UPDATE sms_out SET state = 'retry', next_at = ?1, updated = ?1"
+				       " WHERE state = 'sending'",
+	[STORE_STMT_SMS_OUT_NEXT_AT] = "SELECT min(next_at) FROM sms_out WHERE state IN ('queued', 'retry')",
+	[STORE_STMT_SMS_OUT_RECENT] =
+		"SELECT id, msg_id, number_key, number_enc, text_enc, coding, ref, total, seq, flags,"
+		" state, modem, attempts, mr, report, last_error, created, next_at, updated"
+		" FROM sms_out ORDER BY id DESC LIMIT ?1",
+	[STORE_STMT_SMS_STATS] = "SELECT"
+				 " (SELECT count(*) FROM sms_part),"
+				 " (SELECT count(*) FROM sms_part WHERE msg_id IS NULL AND concat = 1),"
+				 " (SELECT count(*) FROM sms_msg WHERE state = 'new'),"
+				 " (SELECT count(*) FROM sms_msg WHERE state = 'handled'),"
+				 " (SELECT count(*) FROM sms_msg WHERE state = 'quarantined'),"
+				 " (SELECT count(*) FROM sms_msg WHERE incomplete = 1),"
+				 " (SELECT count(*) FROM sms_out WHERE state = 'queued'),"
+				 " (SELECT count(*) FROM sms_out WHERE state = 'sending'),"
+				 " (SELECT count(*) FROM sms_out WHERE state = 'retry'),"
+				 " (SELECT count(*) FROM sms_out WHERE state = 'sent'),"
+				 " (SELECT count(*) FROM sms_out WHERE state = 'failed'),"
+				 " (SELECT count(*) FROM sms_out WHERE report IS NOT NULL),"
+				 " (SELECT count(*) FROM sms_caller WHERE opted_out = 1)",
+	[STORE_STMT_SMS_CALLER_GET] = "SELECT opted_out, notice_at, more_enc, more_lang FROM sms_caller WHERE key = ?1",
+	[STORE_STMT_SMS_CALLER_PUT] = "INSERT INTO sms_caller (key, opted_out, notice_at, more_enc, more_lang, updated)"
+				      " VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (key) DO UPDATE SET"
+				      " opted_out = excluded.opted_out, notice_at = excluded.notice_at,"
+				      " more_enc = excluded.more_enc, more_lang = excluded.more_lang,"
+				      " updated = excluded.updated",
 };
 
 _Static_assert(ARRAY_SIZE(stmt_sql) == _NUM_STORE_STMT, "one SQL string per enum store_stmt");
@@ -103,9 +188,46 @@ static const char *const upgrade_v2[] = {
 	NULL,
 };
 
+/* SMS: received parts (kept for duplicate recognition), assembled inbox messages, the outbox (the database is the
+ * queue) and per-number SMS state. Numbers and texts are sealed (AES-256-GCM, secret_seal) by the SMS layer; the
+ * *_key columns are keyed hashes (secret_hash) for look-ups, dedupe a keyed hash of a part's identity. */
+static const char *const upgrade_v3[] = {
+	"CREATE TABLE sms_msg (id INTEGER PRIMARY KEY, sender_key BLOB NOT NULL CHECK (length(sender_key) = 32),"
+	" sender_enc BLOB NOT NULL, text_enc BLOB NOT NULL, parts INTEGER NOT NULL, incomplete INTEGER NOT NULL,"
+	" received INTEGER NOT NULL, modem TEXT, state TEXT NOT NULL CHECK (state IN ('new', 'handled', "
+	"'quarantined')),"
+	" handled INTEGER)",
+	"CREATE INDEX sms_msg_new ON sms_msg (id) WHERE state = 'new'",
+	"CREATE INDEX sms_msg_sender ON sms_msg (sender_key, received)",
+	"CREATE TABLE sms_part (id INTEGER PRIMARY KEY, dedupe BLOB NOT NULL CHECK (length(dedupe) = 32),"
+	" sender_key BLOB NOT NULL CHECK (length(sender_key) = 32), sender_enc BLOB NOT NULL,"
+	" concat INTEGER NOT NULL, ref16 INTEGER NOT NULL, ref INTEGER NOT NULL, total INTEGER NOT NULL,"
+	" seq INTEGER NOT NULL, coding INTEGER NOT NULL, text_enc BLOB NOT NULL, received INTEGER NOT NULL,"
+	" deadline INTEGER NOT NULL, modem TEXT, msg_id INTEGER REFERENCES sms_msg(id))",
+	"CREATE INDEX sms_part_dedupe ON sms_part (dedupe, received)",
+	"CREATE INDEX sms_part_open ON sms_part (sender_key, ref16, ref, total, seq) WHERE msg_id IS NULL",
+	"CREATE INDEX sms_part_deadline ON sms_part (deadline) WHERE msg_id IS NULL",
+	"CREATE TABLE sms_out (id INTEGER PRIMARY KEY, msg_id INTEGER REFERENCES sms_msg(id),"
+	" number_key BLOB NOT NULL CHECK (length(number_key) = 32), number_enc BLOB NOT NULL, text_enc BLOB NOT NULL,"
+	" coding INTEGER NOT NULL, ref INTEGER NOT NULL, total INTEGER NOT NULL, seq INTEGER NOT NULL,"
+	" flags INTEGER NOT NULL, state TEXT NOT NULL"
+	" CHECK (state IN ('queued', 'sending', 'sent', 'retry', 'failed')),"
+	" modem TEXT, attempts INTEGER NOT NULL, mr INTEGER, report INTEGER, report_at INTEGER, last_error INTEGER,"
+	" created INTEGER NOT NULL, next_at INTEGER NOT NULL, updated INTEGER NOT NULL)",
+	"CREATE INDEX sms_out_due ON sms_out (next_at, id) WHERE state IN ('queued', 'retry')",
+	"CREATE INDEX sms_out_state ON sms_out (state)",
+	"CREATE INDEX sms_out_mr ON sms_out (number_key, mr)",
+	"CREATE INDEX sms_out_msg ON sms_out (msg_id)",
+	"CREATE TABLE sms_caller (key BLOB PRIMARY KEY CHECK (length(key) = 32), opted_out INTEGER NOT NULL DEFAULT 0,"
+	" notice_at INTEGER NOT NULL DEFAULT 0, more_enc BLOB, more_lang TEXT, updated INTEGER NOT NULL)"
+	" WITHOUT ROWID",
+	NULL,
+};
+
 static const char *const *const upgrade_path[] = {
 	upgrade_v1,
 	upgrade_v2,
+	upgrade_v3,
 };
 
 _Static_assert(ARRAY_SIZE(upgrade_path) == STORE_SCHEMA_VERSION, "one upgrade step per schema version");
@@ -978,5 +1100,686 @@ long store_caller_count(struct store *st)
 	if (rc < 0) {
 		return rc;
 	}
+	return (long)n;
+}
+
+/* --- transactions ---------------------------------------------------------------------------- */
+
+int store_begin(struct store *st)
+{
+	if (!st) {
+		return -EINVAL;
+	}
+	if (!sqlite3_get_autocommit(st->db)) {
+		LOGP(DSTORE, LOGL_ERROR, "%s: transaction begun while one is open\n", st->path);
+		return -EBUSY;
+	}
+	return stmt_exec(st, STORE_STMT_BEGIN, SQLITE_OK, "begin");
+}
+
+int store_commit(struct store *st)
+{
+	int rc;
+
+	if (!st) {
+		return -EINVAL;
+	}
+	rc = stmt_exec(st, STORE_STMT_COMMIT, SQLITE_OK, "commit");
+	if (rc < 0) {
+		store_rollback(st);
+	}
+	return rc;
+}
+
+void store_rollback(struct store *st)
+{
+	if (!st || sqlite3_get_autocommit(st->db)) {
+		return;
+	}
+	stmt_exec(st, STORE_STMT_ROLLBACK, SQLITE_OK, "rollback");
+}
+
+/* --- SMS ------------------------------------------------------------------------------------- */
+
+static void bind_blob(int *rc, sqlite3_stmt *stmt, int idx, const void *p, size_t len)
+{
+	if (*rc == SQLITE_OK) {
+		*rc = p ? sqlite3_bind_blob(stmt, idx, p, (int)len, SQLITE_STATIC) : sqlite3_bind_null(stmt, idx);
+	}
+}
+
+static void bind_key(int *rc, sqlite3_stmt *stmt, int idx, const uint8_t *key)
+{
+	bind_blob(rc, stmt, idx, key, STORE_CALLER_KEY_LEN);
+}
+
+/* A blob column copied under ctx; NULL stays NULL. */
+static int col_blob_dup(struct store *st, sqlite3_stmt *stmt, int i, void *ctx, const void **out, size_t *len)
+{
+	const void *p = sqlite3_column_blob(stmt, i);
+	int n = sqlite3_column_bytes(stmt, i);
+
+	if (!p) {
+		*out = NULL;
+		*len = 0;
+		return 0;
+	}
+	*out = talloc_memdup(ctx, p, (size_t)n);
+	*len = (size_t)n;
+	return *out ? 0 : -ENOMEM;
+}
+
+static int col_key(struct store *st, sqlite3_stmt *stmt, int i, uint8_t *key)
+{
+	const void *p = sqlite3_column_blob(stmt, i);
+
+	if (!p || sqlite3_column_bytes(stmt, i) != STORE_CALLER_KEY_LEN) {
+		LOGP(DSTORE, LOGL_ERROR, "%s: bad key in column %s\n", st->path, sqlite3_column_name(stmt, i));
+		return -EBADMSG;
+	}
+	memcpy(key, p, STORE_CALLER_KEY_LEN);
+	return 0;
+}
+
+static int64_t col_int_or(sqlite3_stmt *stmt, int i, int64_t dflt)
+{
+	return sqlite3_column_type(stmt, i) == SQLITE_NULL ? dflt : sqlite3_column_int64(stmt, i);
+}
+
+/* Step a statement that returns one row of one nullable integer: -ENOENT for NULL. */
+static int stmt_min(struct store *st, enum store_stmt id, int bind_rc, const char *what, int64_t *out)
+{
+	sqlite3_stmt *stmt = st->stmt[id];
+	int rc = bind_rc;
+
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_step(stmt);
+	}
+	if (rc != SQLITE_ROW) {
+		rc = store_fail(st, rc == SQLITE_DONE ? SQLITE_CORRUPT : rc, what);
+		stmt_done(stmt);
+		return rc;
+	}
+	if (sqlite3_column_type(stmt, 0) == SQLITE_NULL) {
+		stmt_done(stmt);
+		return -ENOENT;
+	}
+	*out = sqlite3_column_int64(stmt, 0);
+	stmt_done(stmt);
+	return 0;
+}
+
+static int64_t last_id(struct store *st)
+{
+	return sqlite3_last_insert_rowid(st->db);
+}
+
+int store_sms_part_add(struct store *st, const struct store_sms_part *p, int64_t dup_since, int64_t *id)
+{
+	sqlite3_stmt *stmt;
+	int64_t seen = 0;
+	int rc = SQLITE_OK;
+
+	if (!st || !p || !p->sender_enc || !p->text_enc) {
+		return -EINVAL;
+	}
+	stmt = st->stmt[STORE_STMT_SMS_PART_SEEN];
+	bind_key(&rc, stmt, 1, p->dedupe);
+	bind_int64(&rc, stmt, 2, dup_since);
+	if (rc != SQLITE_OK) {
+		rc = store_fail(st, rc, "binding part dedupe");
+		stmt_done(stmt);
+		return rc;
+	}
+	rc = stmt_int64(st, STORE_STMT_SMS_PART_SEEN, "looking up a part", &seen);
+	if (rc < 0) {
+		return rc;
+	}
+	if (seen) {
+		return -EEXIST;
+	}
+	rc = SQLITE_OK;
+	stmt = st->stmt[STORE_STMT_SMS_PART_INS];
+	bind_key(&rc, stmt, 1, p->dedupe);
+	bind_key(&rc, stmt, 2, p->g.sender_key);
+	bind_blob(&rc, stmt, 3, p->sender_enc, p->sender_enc_len);
+	bind_int64(&rc, stmt, 4, p->concat ? 1 : 0);
+	bind_int64(&rc, stmt, 5, p->concat && p->g.ref16 ? 1 : 0);
+	bind_int64(&rc, stmt, 6, p->concat ? p->g.ref : 0);
+	bind_int64(&rc, stmt, 7, p->concat ? p->g.total : 1);
+	bind_int64(&rc, stmt, 8, p->concat ? p->seq : 1);
+	bind_int64(&rc, stmt, 9, p->coding);
+	bind_blob(&rc, stmt, 10, p->text_enc, p->text_enc_len);
+	bind_int64(&rc, stmt, 11, p->received);
+	bind_int64(&rc, stmt, 12, p->deadline);
+	bind_text(&rc, stmt, 13, p->modem);
+	rc = stmt_exec(st, STORE_STMT_SMS_PART_INS, rc, "storing a received part");
+	if (rc == 0 && id) {
+		*id = last_id(st);
+	}
+	return rc;
+}
+
+static void bind_group(int *rc, sqlite3_stmt *stmt, const struct store_sms_group *g)
+{
+	bind_key(rc, stmt, 1, g->sender_key);
+	bind_int64(rc, stmt, 2, g->ref16 ? 1 : 0);
+	bind_int64(rc, stmt, 3, g->ref);
+	bind_int64(rc, stmt, 4, g->total);
+}
+
+int store_sms_group_foreach(struct store *st, const struct store_sms_group *g, store_sms_group_cb cb, void *data)
+{
+	sqlite3_stmt *stmt;
+	int rc = SQLITE_OK, ret = 0;
+
+	if (!st || !g || !cb) {
+		return -EINVAL;
+	}
+	stmt = st->stmt[STORE_STMT_SMS_GROUP_SEL];
+	bind_group(&rc, stmt, g);
+	if (rc != SQLITE_OK) {
+		rc = store_fail(st, rc, "binding a part group");
+		stmt_done(stmt);
+		return rc;
+	}
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		const void *b = sqlite3_column_blob(stmt, 1);
+		int n = sqlite3_column_bytes(stmt, 1);
+		int64_t seq = sqlite3_column_int64(stmt, 0);
+
+		ret = cb(data, seq < 0 || seq > 255 ? 0 : (unsigned)seq, b, b ? (size_t)n : 0);
+		if (ret) {
+			break;
+		}
+	}
+	if (!ret && rc != SQLITE_DONE) {
+		ret = store_fail(st, rc, "reading a part group");
+	}
+	stmt_done(stmt);
+	return ret;
+}
+
+int store_sms_group_link(struct store *st, const struct store_sms_group *g, int64_t msg_id)
+{
+	sqlite3_stmt *stmt;
+	int rc = SQLITE_OK;
+
+	if (!st || !g) {
+		return -EINVAL;
+	}
+	stmt = st->stmt[STORE_STMT_SMS_GROUP_LINK];
+	bind_group(&rc, stmt, g);
+	bind_int64(&rc, stmt, 5, msg_id);
+	return stmt_exec(st, STORE_STMT_SMS_GROUP_LINK, rc, "linking parts to a message");
+}
+
+int store_sms_group_expired(struct store *st, int64_t now, void *ctx, struct store_sms_group *g, void **sender_enc,
+			    size_t *sender_enc_len, int64_t *received, char **modem)
+{
+	sqlite3_stmt *stmt;
+	const void *enc;
+	const char *m;
+	int rc = SQLITE_OK;
+
+	if (!st || !g || !sender_enc || !sender_enc_len || !received || !modem) {
+		return -EINVAL;
+	}
+	stmt = st->stmt[STORE_STMT_SMS_GROUP_EXPIRED];
+	bind_int64(&rc, stmt, 1, now);
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_step(stmt);
+	}
+	if (rc == SQLITE_DONE) {
+		stmt_done(stmt);
+		return -ENOENT;
+	}
+	if (rc != SQLITE_ROW) {
+		rc = store_fail(st, rc, "looking for expired part groups");
+		stmt_done(stmt);
+		return rc;
+	}
+	rc = col_key(st, stmt, 0, g->sender_key);
+	if (rc == 0) {
+		g->ref16 = sqlite3_column_int64(stmt, 1) != 0;
+		g->ref = (unsigned)sqlite3_column_int64(stmt, 2);
+		g->total = (unsigned)sqlite3_column_int64(stmt, 3);
+		*received = sqlite3_column_int64(stmt, 6);
+		rc = col_blob_dup(st, stmt, 5, ctx, &enc, sender_enc_len);
+		*sender_enc = (void *)enc;
+	}
+	if (rc == 0) {
+		m = (const char *)sqlite3_column_text(stmt, 7);
+		*modem = m ? talloc_strdup(ctx, m) : NULL;
+	}
+	stmt_done(stmt);
+	return rc;
+}
+
+int store_sms_part_next_deadline(struct store *st, int64_t *t)
+{
+	if (!st || !t) {
+		return -EINVAL;
+	}
+	return stmt_min(st, STORE_STMT_SMS_PART_DEADLINE, SQLITE_OK, "reading the next part deadline", t);
+}
+
+int store_sms_msg_add(struct store *st, const struct store_sms_msg *m, int64_t *id)
+{
+	sqlite3_stmt *stmt;
+	int rc = SQLITE_OK;
+
+	if (!st || !m || !m->sender_enc || !m->text_enc) {
+		return -EINVAL;
+	}
+	stmt = st->stmt[STORE_STMT_SMS_MSG_INS];
+	bind_key(&rc, stmt, 1, m->sender_key);
+	bind_blob(&rc, stmt, 2, m->sender_enc, m->sender_enc_len);
+	bind_blob(&rc, stmt, 3, m->text_enc, m->text_enc_len);
+	bind_int64(&rc, stmt, 4, m->parts);
+	bind_int64(&rc, stmt, 5, m->incomplete ? 1 : 0);
+	bind_int64(&rc, stmt, 6, m->received);
+	bind_text(&rc, stmt, 7, m->modem);
+	rc = stmt_exec(st, STORE_STMT_SMS_MSG_INS, rc, "storing a received message");
+	if (rc == 0 && id) {
+		*id = last_id(st);
+	}
+	return rc;
+}
+
+int store_sms_msg_next(struct store *st, int64_t after_id, void *ctx, struct store_sms_msg *m)
+{
+	sqlite3_stmt *stmt;
+	const char *modem;
+	int rc = SQLITE_OK;
+
+	if (!st || !m) {
+		return -EINVAL;
+	}
+	memset(m, 0, sizeof(*m));
+	stmt = st->stmt[STORE_STMT_SMS_MSG_NEXT];
+	bind_int64(&rc, stmt, 1, after_id);
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_step(stmt);
+	}
+	if (rc == SQLITE_DONE) {
+		stmt_done(stmt);
+		return -ENOENT;
+	}
+	if (rc != SQLITE_ROW) {
+		rc = store_fail(st, rc, "reading the next new message");
+		stmt_done(stmt);
+		return rc;
+	}
+	m->id = sqlite3_column_int64(stmt, 0);
+	rc = col_key(st, stmt, 1, m->sender_key);
+	if (rc == 0) {
+		rc = col_blob_dup(st, stmt, 2, ctx, &m->sender_enc, &m->sender_enc_len);
+	}
+	if (rc == 0) {
+		rc = col_blob_dup(st, stmt, 3, ctx, &m->text_enc, &m->text_enc_len);
+	}
+	if (rc == 0) {
+		int64_t parts = sqlite3_column_int64(stmt, 4);
+		m->parts = parts < 0 || parts > 255 ? 0 : (unsigned)parts;
+		m->incomplete = sqlite3_column_int64(stmt, 5) != 0;
+		m->received = sqlite3_column_int64(stmt, 6);
+		modem = (const char *)sqlite3_column_text(stmt, 7);
+		m->modem = modem ? talloc_strdup(ctx, modem) : NULL;
+	}
+	stmt_done(stmt);
+	return rc;
+}
+
+int store_sms_msg_finish(struct store *st, int64_t id, enum store_sms_msg_state state, int64_t now)
+{
+	static const char *const names[] = {"new", "handled", "quarantined"};
+	sqlite3_stmt *stmt;
+	int rc = SQLITE_OK;
+
+	if (!st || state > STORE_SMS_MSG_QUARANTINED) {
+		return -EINVAL;
+	}
+	stmt = st->stmt[STORE_STMT_SMS_MSG_FINISH];
+	bind_int64(&rc, stmt, 1, id);
+	bind_text(&rc, stmt, 2, names[state]);
+	bind_int64(&rc, stmt, 3, now);
+	rc = stmt_exec(st, STORE_STMT_SMS_MSG_FINISH, rc, "finishing a message");
+	if (rc == 0 && sqlite3_changes(st->db) != 1) {
+		return -ENOENT;
+	}
+	return rc;
+}
+
+long store_sms_msg_recent(struct store *st, const uint8_t key[STORE_CALLER_KEY_LEN], int64_t since)
+{
+	sqlite3_stmt *stmt;
+	int64_t n;
+	int rc = SQLITE_OK;
+
+	if (!st || !key) {
+		return -EINVAL;
+	}
+	stmt = st->stmt[STORE_STMT_SMS_MSG_RECENT];
+	bind_key(&rc, stmt, 1, key);
+	bind_int64(&rc, stmt, 2, since);
+	if (rc != SQLITE_OK) {
+		rc = store_fail(st, rc, "binding recent messages");
+		stmt_done(stmt);
+		return rc;
+	}
+	rc = stmt_int64(st, STORE_STMT_SMS_MSG_RECENT, "counting recent messages", &n);
+	return rc < 0 ? rc : (long)n;
+}
+
+static const char *const out_state_names[] = {
+	[STORE_SMS_OUT_QUEUED] = "queued", [STORE_SMS_OUT_SENDING] = "sending", [STORE_SMS_OUT_SENT] = "sent",
+	[STORE_SMS_OUT_RETRY] = "retry",   [STORE_SMS_OUT_FAILED] = "failed",
+};
+
+const char *store_sms_out_state_name(enum store_sms_out_state s)
+{
+	return (unsigned)s < ARRAY_SIZE(out_state_names) ? out_state_names[s] : "?";
+}
+
+static int out_state_parse(const char *s)
+{
+	unsigned i;
+
+	for (i = 0; s && i < ARRAY_SIZE(out_state_names); i++) {
+		if (!strcmp(s, out_state_names[i])) {
+			return (int)i;
+		}
+	}
+	return -EBADMSG;
+}
+
+int store_sms_out_add(struct store *st, const struct store_sms_out *o, int64_t *id)
+{
+	sqlite3_stmt *stmt;
+	int rc = SQLITE_OK;
+
+	if (!st || !o || !o->number_enc || !o->text_enc) {
+		return -EINVAL;
+	}
+	stmt = st->stmt[STORE_STMT_SMS_OUT_INS];
+	if (o->msg_id > 0) {
+		bind_int64(&rc, stmt, 1, o->msg_id);
+	}
+	bind_key(&rc, stmt, 2, o->number_key);
+	bind_blob(&rc, stmt, 3, o->number_enc, o->number_enc_len);
+	bind_blob(&rc, stmt, 4, o->text_enc, o->text_enc_len);
+	bind_int64(&rc, stmt, 5, o->coding);
+	bind_int64(&rc, stmt, 6, o->ref);
+	bind_int64(&rc, stmt, 7, o->total);
+	bind_int64(&rc, stmt, 8, o->seq);
+	bind_int64(&rc, stmt, 9, o->flags);
+	bind_int64(&rc, stmt, 10, o->created);
+	rc = stmt_exec(st, STORE_STMT_SMS_OUT_INS, rc, "queueing an SMS part");
+	if (rc == 0 && id) {
+		*id = last_id(st);
+	}
+	return rc;
+}
+
+static int out_foreach(struct store *st, enum store_stmt id, store_sms_out_cb cb, void *data)
+{
+	sqlite3_stmt *stmt = st->stmt[id];
+	int rc, ret = 0;
+
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		struct store_sms_out o = {0};
+		int state;
+
+		o.id = sqlite3_column_int64(stmt, 0);
+		o.msg_id = col_int_or(stmt, 1, 0);
+		ret = col_key(st, stmt, 2, o.number_key);
+		if (ret) {
+			break;
+		}
+		o.number_enc = sqlite3_column_blob(stmt, 3);
+		o.number_enc_len = (size_t)sqlite3_column_bytes(stmt, 3);
+		o.text_enc = sqlite3_column_blob(stmt, 4);
+		o.text_enc_len = (size_t)sqlite3_column_bytes(stmt, 4);
+		o.coding = (unsigned)sqlite3_column_int64(stmt, 5);
+		o.ref = (unsigned)sqlite3_column_int64(stmt, 6);
+		o.total = (unsigned)sqlite3_column_int64(stmt, 7);
+		o.seq = (unsigned)sqlite3_column_int64(stmt, 8);
+		o.flags = (unsigned)sqlite3_column_int64(stmt, 9);
+		state = out_state_parse((const char *)sqlite3_column_text(stmt, 10));
+		if (state < 0) {
+			ret = state;
+			break;
+		}
+		o.state = (enum store_sms_out_state)state;
+		o.modem = (const char *)sqlite3_column_text(stmt, 11);
+		o.attempts = (int)sqlite3_column_int64(stmt, 12);
+		o.mr = (int)col_int_or(stmt, 13, -1);
+		o.report = (int)col_int_or(stmt, 14, -1);
+		o.last_error = (int)col_int_or(stmt, 15, 0);
+		o.created = sqlite3_column_int64(stmt, 16);
+		o.next_at = sqlite3_column_int64(stmt, 17);
+		o.updated = sqlite3_column_int64(stmt, 18);
+		ret = cb(data, &o);
+		if (ret) {
+			break;
+		}
+	}
+	if (!ret && rc != SQLITE_DONE) {
+		ret = store_fail(st, rc, stmt_sql[id]);
+	}
+	stmt_done(stmt);
+	return ret;
+}
+
+int store_sms_out_due(struct store *st, int64_t now, unsigned max, store_sms_out_cb cb, void *data)
+{
+	int rc = SQLITE_OK;
+
+	if (!st || !cb) {
+		return -EINVAL;
+	}
+	bind_int64(&rc, st->stmt[STORE_STMT_SMS_OUT_DUE], 1, now);
+	bind_int64(&rc, st->stmt[STORE_STMT_SMS_OUT_DUE], 2, max);
+	if (rc != SQLITE_OK) {
+		rc = store_fail(st, rc, "binding due parts");
+		stmt_done(st->stmt[STORE_STMT_SMS_OUT_DUE]);
+		return rc;
+	}
+	return out_foreach(st, STORE_STMT_SMS_OUT_DUE, cb, data);
+}
+
+int store_sms_out_recent(struct store *st, unsigned max, store_sms_out_cb cb, void *data)
+{
+	int rc = SQLITE_OK;
+
+	if (!st || !cb) {
+		return -EINVAL;
+	}
+	bind_int64(&rc, st->stmt[STORE_STMT_SMS_OUT_RECENT], 1, max);
+	if (rc != SQLITE_OK) {
+		rc = store_fail(st, rc, "binding recent parts");
+		stmt_done(st->stmt[STORE_STMT_SMS_OUT_RECENT]);
+		return rc;
+	}
+	return out_foreach(st, STORE_STMT_SMS_OUT_RECENT, cb, data);
+}
+
+int store_sms_out_update(struct store *st, int64_t id, enum store_sms_out_state state, const char *modem, int mr,
+			 int last_error, int64_t next_at, int64_t now, bool attempt, bool unattempt)
+{
+	sqlite3_stmt *stmt;
+	int rc = SQLITE_OK;
+
+	if (!st || (unsigned)state >= ARRAY_SIZE(out_state_names)) {
+		return -EINVAL;
+	}
+	stmt = st->stmt[STORE_STMT_SMS_OUT_UPDATE];
+	bind_int64(&rc, stmt, 1, id);
+	bind_text(&rc, stmt, 2, out_state_names[state]);
+	bind_text(&rc, stmt, 3, modem);
+	if (mr >= 0) {
+		bind_int64(&rc, stmt, 4, mr);
+	}
+	if (last_error) {
+		bind_int64(&rc, stmt, 5, last_error);
+	}
+	bind_int64(&rc, stmt, 6, next_at);
+	bind_int64(&rc, stmt, 7, now);
+	bind_int64(&rc, stmt, 8, attempt ? 1 : unattempt ? -1 : 0);
+	rc = stmt_exec(st, STORE_STMT_SMS_OUT_UPDATE, rc, "updating an SMS part");
+	if (rc == 0 && sqlite3_changes(st->db) != 1) {
+		return -ENOENT;
+	}
+	return rc;
+}
+
+int store_sms_out_report(struct store *st, const uint8_t key[STORE_CALLER_KEY_LEN], int mr, int status, int64_t now)
+{
+	sqlite3_stmt *stmt;
+	int rc = SQLITE_OK;
+
+	if (!st || !key) {
+		return -EINVAL;
+	}
+	stmt = st->stmt[STORE_STMT_SMS_OUT_REPORT];
+	bind_key(&rc, stmt, 1, key);
+	bind_int64(&rc, stmt, 2, mr);
+	bind_int64(&rc, stmt, 3, status);
+	bind_int64(&rc, stmt, 4, now);
+	rc = stmt_exec(st, STORE_STMT_SMS_OUT_REPORT, rc, "recording a delivery report");
+	if (rc == 0 && sqlite3_changes(st->db) != 1) {
+		return -ENOENT;
+	}
+	return rc;
+}
+
+long store_sms_out_recover(struct store *st, int64_t now)
+{
+	int rc = SQLITE_OK;
+
+	if (!st) {
+		return -EINVAL;
+	}
+	bind_int64(&rc, st->stmt[STORE_STMT_SMS_OUT_RECOVER], 1, now);
+	rc = stmt_exec(st, STORE_STMT_SMS_OUT_RECOVER, rc, "recovering parts left sending");
+	return rc < 0 ? rc : (long)sqlite3_changes(st->db);
+}
+
+int store_sms_out_next_at(struct store *st, int64_t *t)
+{
+	if (!st || !t) {
+		return -EINVAL;
+	}
+	return stmt_min(st, STORE_STMT_SMS_OUT_NEXT_AT, SQLITE_OK, "reading the next send time", t);
+}
+
+int store_sms_stats(struct store *st, struct store_sms_stats *s)
+{
+	sqlite3_stmt *stmt;
+	long *f[] = {&s->parts,		 &s->parts_open,  &s->msg_new,	   &s->msg_handled, &s->msg_quarantined,
+		     &s->msg_incomplete, &s->out_queued,  &s->out_sending, &s->out_retry,   &s->out_sent,
+		     &s->out_failed,	 &s->out_reports, &s->opted_out};
+	unsigned i;
+	int rc;
+
+	if (!st || !s) {
+		return -EINVAL;
+	}
+	stmt = st->stmt[STORE_STMT_SMS_STATS];
+	rc = sqlite3_step(stmt);
+	if (rc != SQLITE_ROW) {
+		rc = store_fail(st, rc == SQLITE_DONE ? SQLITE_CORRUPT : rc, "reading SMS counters");
+		stmt_done(stmt);
+		return rc;
+	}
+	for (i = 0; i < ARRAY_SIZE(f); i++) {
+		*f[i] = (long)sqlite3_column_int64(stmt, (int)i);
+	}
+	stmt_done(stmt);
+	return 0;
+}
+
+int store_sms_caller_get(struct store *st, const uint8_t key[STORE_CALLER_KEY_LEN], void *ctx,
+			 struct store_sms_caller *c)
+{
+	sqlite3_stmt *stmt;
+	const char *lang;
+	int rc = SQLITE_OK;
+
+	if (!st || !key || !c) {
+		return -EINVAL;
+	}
+	memset(c, 0, sizeof(*c));
+	stmt = st->stmt[STORE_STMT_SMS_CALLER_GET];
+	bind_key(&rc, stmt, 1, key);
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_step(stmt);
+	}
+	if (rc == SQLITE_DONE) {
+		stmt_done(stmt);
+		return -ENOENT;
+	}
+	if (rc != SQLITE_ROW) {
+		rc = store_fail(st, rc, "reading SMS caller state");
+		stmt_done(stmt);
+		return rc;
+	}
+	c->opted_out = sqlite3_column_int64(stmt, 0) != 0;
+	c->notice_at = sqlite3_column_int64(stmt, 1);
+	rc = col_blob_dup(st, stmt, 2, ctx, &c->more_enc, &c->more_enc_len);
+	lang = (const char *)sqlite3_column_text(stmt, 3);
+	if (rc == 0 && lang) {
+		c->more_lang = talloc_strdup(ctx, lang);
+		rc = c->more_lang ? 0 : -ENOMEM;
+	}
+	stmt_done(stmt);
+	return rc;
+}
+
+int store_sms_caller_put(struct store *st, const uint8_t key[STORE_CALLER_KEY_LEN], const struct store_sms_caller *c,
+			 int64_t now)
+{
+	sqlite3_stmt *stmt;
+	int rc = SQLITE_OK;
+
+	if (!st || !key || !c || (c->more_lang && !str_ok(c->more_lang))) {
+		return -EINVAL;
+	}
+	stmt = st->stmt[STORE_STMT_SMS_CALLER_PUT];
+	bind_key(&rc, stmt, 1, key);
+	bind_int64(&rc, stmt, 2, c->opted_out ? 1 : 0);
+	bind_int64(&rc, stmt, 3, c->notice_at);
+	bind_blob(&rc, stmt, 4, c->more_enc, c->more_enc_len);
+	bind_text(&rc, stmt, 5, c->more_lang);
+	bind_int64(&rc, stmt, 6, now);
+	return stmt_exec(st, STORE_STMT_SMS_CALLER_PUT, rc, "saving SMS caller state");
+}
+
+long store_sms_out_attempts(struct store *st, int64_t id)
+{
+	sqlite3_stmt *stmt;
+	int64_t n;
+	int rc = SQLITE_OK;
+
+	if (!st) {
+		return -EINVAL;
+	}
+	stmt = st->stmt[STORE_STMT_SMS_OUT_ATTEMPTS];
+	bind_int64(&rc, stmt, 1, id);
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_step(stmt);
+	}
+	if (rc == SQLITE_DONE) {
+		stmt_done(stmt);
+		return -ENOENT;
+	}
+	if (rc != SQLITE_ROW) {
+		rc = store_fail(st, rc, "reading attempts");
+		stmt_done(stmt);
+		return rc;
+	}
+	n = sqlite3_column_int64(stmt, 0);
+	stmt_done(stmt);
 	return (long)n;
 }

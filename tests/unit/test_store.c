@@ -184,7 +184,7 @@ static void test_fresh_open(void **state)
 	out = sqlite_cli(f->path, "PRAGMA journal_mode");
 	assert_string_equal(out, "wal");
 	out = sqlite_cli(f->path, "PRAGMA user_version");
-	assert_string_equal(out, "2");
+	assert_string_equal(out, "3");
 	import_a(st);
 	assert_int_equal(access(talloc_asprintf(g_ctx, "%s-wal", f->path), F_OK), 0);
 	store_close(st);
@@ -230,7 +230,7 @@ static void test_migrate_v1(void **state)
 	assert_string_equal(sqlite_cli(f->path, "PRAGMA user_version"), "1");
 
 	assert_int_equal(store_open(g_ctx, f->path, &st), 0);
-	assert_int_equal(store_schema_version(st), 2);
+	assert_int_equal(store_schema_version(st), 3);
 	assert_string_equal(sqlite_cli(f->path, "PRAGMA journal_mode"), "wal");
 
 	content = dump(st);
@@ -254,6 +254,7 @@ static void test_migrate_v1(void **state)
 	fresh = sqlite_cli(path_fresh, schema_sql);
 	migrated = sqlite_cli(f->path, schema_sql);
 	assert_non_null(strstr(fresh, "CREATE TABLE caller"));
+	assert_non_null(strstr(fresh, "CREATE TABLE sms_out"));
 	assert_string_equal(fresh, migrated);
 }
 
@@ -455,6 +456,154 @@ static void test_bad_paths(void **state)
 	assert_null(st);
 }
 
+static int count_out(void *data, const struct store_sms_out *o)
+{
+	(*(unsigned *)data)++;
+	return 0;
+}
+
+static int group_cb(void *data, unsigned seq, const void *enc, size_t len)
+{
+	char *s = data;
+	strncat(s, enc, len);
+	return 0;
+}
+
+/* The SMS tables (schema v3): parts with duplicate recognition, groups, messages, outbox, callers. */
+static void test_sms_tables(void **state)
+{
+	struct fixture *f = *state;
+	struct store *st = NULL;
+	struct store_sms_part p = {0};
+	struct store_sms_msg m = {0}, got;
+	struct store_sms_out o = {0};
+	struct store_sms_caller c = {0}, cg;
+	struct store_sms_stats s;
+	struct store_sms_group g;
+	char joined[64] = "";
+	void *enc;
+	size_t enc_len;
+	int64_t id, t, received;
+	char *modem;
+	unsigned n = 0;
+
+	assert_int_equal(store_open(g_ctx, f->path, &st), 0);
+	assert_int_equal(store_schema_version(st), STORE_SCHEMA_VERSION);
+	memset(p.dedupe, 1, 32);
+	memset(p.g.sender_key, 2, 32);
+	p.concat = true;
+	p.g.ref = 9;
+	p.g.total = 2;
+	p.seq = 2;
+	p.sender_enc = "S";
+	p.sender_enc_len = 1;
+	p.text_enc = "two";
+	p.text_enc_len = 3;
+	p.received = 100;
+	p.deadline = 700;
+	p.modem = "m1";
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(store_begin(st), -EBUSY);
+	assert_int_equal(store_sms_part_add(st, &p, 0, &id), 0);
+	assert_int_equal(store_sms_part_add(st, &p, 0, NULL), -EEXIST);
+	assert_int_equal(store_sms_part_add(st, &p, 101, NULL), 0); /* outside the window: not a duplicate */
+	memset(p.dedupe, 3, 32);
+	p.seq = 1;
+	p.text_enc = "one";
+	p.deadline = 650;
+	assert_int_equal(store_sms_part_add(st, &p, 0, NULL), 0);
+	assert_int_equal(store_commit(st), 0);
+	/* one seq twice: both handed over, in seq order */
+	assert_int_equal(store_sms_group_foreach(st, &p.g, group_cb, joined), 0);
+	assert_string_equal(joined, "onetwotwo");
+	assert_int_equal(store_sms_part_next_deadline(st, &t), 0);
+	assert_int_equal(t, 650);
+	assert_int_equal(store_sms_group_expired(st, 649, g_ctx, &g, &enc, &enc_len, &received, &modem), -ENOENT);
+	assert_int_equal(store_sms_group_expired(st, 650, g_ctx, &g, &enc, &enc_len, &received, &modem), 0);
+	assert_int_equal(g.ref, 9);
+	assert_int_equal(g.total, 2);
+	assert_int_equal(received, 100);
+	assert_string_equal(modem, "m1");
+
+	memcpy(m.sender_key, p.g.sender_key, 32);
+	m.sender_enc = "S";
+	m.sender_enc_len = 1;
+	m.text_enc = "onetwo";
+	m.text_enc_len = 6;
+	m.parts = 2;
+	m.received = 100;
+	assert_int_equal(store_sms_msg_add(st, &m, &id), 0);
+	assert_int_equal(store_sms_group_link(st, &p.g, id), 0);
+	assert_int_equal(store_sms_part_next_deadline(st, &t), -ENOENT);
+	assert_int_equal(store_sms_msg_next(st, 0, g_ctx, &got), 0);
+	assert_int_equal(got.id, id);
+	assert_int_equal(got.text_enc_len, 6);
+	assert_int_equal(store_sms_msg_next(st, id, g_ctx, &got), -ENOENT);
+	assert_int_equal(store_sms_msg_recent(st, m.sender_key, 0), 0);
+	assert_int_equal(store_sms_msg_finish(st, id, STORE_SMS_MSG_HANDLED, 101), 0);
+	assert_int_equal(store_sms_msg_finish(st, id, STORE_SMS_MSG_HANDLED, 101), -ENOENT); /* never twice */
+	assert_int_equal(store_sms_msg_recent(st, m.sender_key, 0), 1);
+	assert_int_equal(store_sms_msg_next(st, 0, g_ctx, &got), -ENOENT);
+
+	memcpy(o.number_key, m.sender_key, 32);
+	o.msg_id = id;
+	o.number_enc = "N";
+	o.number_enc_len = 1;
+	o.text_enc = "reply";
+	o.text_enc_len = 5;
+	o.total = o.seq = 1;
+	o.created = 200;
+	assert_int_equal(store_sms_out_add(st, &o, &id), 0);
+	assert_int_equal(store_sms_out_next_at(st, &t), 0);
+	assert_int_equal(t, 200);
+	assert_int_equal(store_sms_out_due(st, 199, 10, count_out, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_sms_out_due(st, 200, 10, count_out, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_sms_out_update(st, id, STORE_SMS_OUT_SENDING, "m1", -1, 0, 200, 200, true, false), 0);
+	assert_int_equal(store_sms_out_attempts(st, id), 1);
+	assert_int_equal(store_sms_out_next_at(st, &t), -ENOENT);
+	/* a crash: 'sending' goes back to retry */
+	store_close(st);
+	assert_int_equal(store_open(g_ctx, f->path, &st), 0);
+	assert_int_equal(store_sms_out_recover(st, 300), 1);
+	assert_int_equal(store_sms_out_recover(st, 300), 0);
+	assert_int_equal(store_sms_out_next_at(st, &t), 0);
+	assert_int_equal(t, 300);
+	assert_int_equal(store_sms_out_update(st, id, STORE_SMS_OUT_SENT, NULL, 17, 0, 300, 300, false, false), 0);
+	assert_int_equal(store_sms_out_report(st, o.number_key, 17, 0, 301), 0);
+	assert_int_equal(store_sms_out_report(st, o.number_key, 18, 0, 301), -ENOENT);
+	assert_int_equal(store_sms_out_update(st, 999, STORE_SMS_OUT_SENT, NULL, 1, 0, 0, 0, false, false), -ENOENT);
+	assert_int_equal(store_sms_stats(st, &s), 0);
+	assert_int_equal(s.out_sent, 1);
+	assert_int_equal(s.out_reports, 1);
+	assert_int_equal(s.msg_handled, 1);
+	assert_int_equal(s.parts, 3);
+	assert_int_equal(s.parts_open, 0);
+	/* the payloads are stored as given (the SMS layer seals them): 'N' is not a number in clear */
+	assert_string_equal(sqlite_cli(f->path, "SELECT state, mr, report, attempts, modem FROM sms_out"),
+			    "sent|17|0|1|m1");
+
+	assert_int_equal(store_sms_caller_get(st, o.number_key, g_ctx, &cg), -ENOENT);
+	c.opted_out = true;
+	c.more_enc = "rest";
+	c.more_enc_len = 4;
+	c.more_lang = "ru";
+	assert_int_equal(store_sms_caller_put(st, o.number_key, &c, 1), 0);
+	assert_int_equal(store_sms_caller_get(st, o.number_key, g_ctx, &cg), 0);
+	assert_true(cg.opted_out);
+	assert_int_equal(cg.more_enc_len, 4);
+	assert_string_equal(cg.more_lang, "ru");
+	c = (struct store_sms_caller){0};
+	assert_int_equal(store_sms_caller_put(st, o.number_key, &c, 2), 0);
+	assert_int_equal(store_sms_caller_get(st, o.number_key, g_ctx, &cg), 0);
+	assert_false(cg.opted_out);
+	assert_null(cg.more_enc);
+	assert_int_equal(store_sms_stats(st, &s), 0);
+	assert_int_equal(s.opted_out, 0);
+	store_close(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -468,6 +617,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_foreign_database, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_garbage_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_paths, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sms_tables, setup, teardown),
 	};
 	int rc;
 

@@ -17,7 +17,7 @@
 struct store;
 
 /* Current schema version (PRAGMA user_version) written by this build. */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 /* Length of the keyed hash that identifies a caller (HMAC-SHA256 of the IMSI/MSISDN). */
 #define STORE_CALLER_KEY_LEN 32
@@ -35,8 +35,8 @@ int store_schema_version(struct store *st);
 
 /* --- content --------------------------------------------------------------------------- */
 
-int store_content_begin(struct store *st);   /* BEGIN IMMEDIATE and delete all current content */
-int store_content_commit(struct store *st);  /* COMMIT, also stores the content meta row */
+int store_content_begin(struct store *st);  /* BEGIN IMMEDIATE and delete all current content */
+int store_content_commit(struct store *st); /* COMMIT, also stores the content meta row */
 void store_content_rollback(struct store *st);
 
 /* pos orders siblings / list entries (ascending). Strings are copied by SQLite. */
@@ -46,8 +46,7 @@ int store_content_add_node(struct store *st, const char *id, const char *parent,
 			   const char *country);
 /* A translatable text: owner is "node:<id>", "hotline:<id>" or "ui"; field e.g. "title", "body",
  * "name", "hours", "languages", "keywords", or a ui key. */
-int store_content_add_text(struct store *st, const char *owner, const char *field, const char *lang,
-			   const char *text);
+int store_content_add_text(struct store *st, const char *owner, const char *field, const char *lang, const char *text);
 int store_content_add_hotline(struct store *st, const char *id, const char *country, const char *topic,
 			      const char *number, int pos, const char *source, bool example);
 
@@ -60,10 +59,9 @@ int store_content_present(struct store *st);
 typedef int (*store_language_cb)(void *data, const char *code, const char *name, int pos);
 typedef int (*store_node_cb)(void *data, const char *id, const char *parent, int pos, const char *kind,
 			     const char *country);
-typedef int (*store_text_cb)(void *data, const char *owner, const char *field, const char *lang,
-			     const char *text);
-typedef int (*store_hotline_cb)(void *data, const char *id, const char *country, const char *topic,
-				const char *number, int pos, const char *source, bool example);
+typedef int (*store_text_cb)(void *data, const char *owner, const char *field, const char *lang, const char *text);
+typedef int (*store_hotline_cb)(void *data, const char *id, const char *country, const char *topic, const char *number,
+				int pos, const char *source, bool example);
 int store_content_foreach_language(struct store *st, store_language_cb cb, void *data);
 int store_content_foreach_node(struct store *st, store_node_cb cb, void *data);
 int store_content_foreach_text(struct store *st, store_text_cb cb, void *data);
@@ -79,3 +77,142 @@ int store_caller_lang_get(struct store *st, const uint8_t key[STORE_CALLER_KEY_L
 int store_caller_lang_set(struct store *st, const uint8_t key[STORE_CALLER_KEY_LEN], const char *lang);
 /* Number of callers with a saved language, or -errno. */
 long store_caller_count(struct store *st);
+
+/* --- transactions ---------------------------------------------------------------------------- */
+
+/* One write transaction (BEGIN IMMEDIATE) around several of the calls below, so that what they
+ * change becomes durable together or not at all. Not nestable: -EBUSY when one is open. On any
+ * error inside, call store_rollback(). */
+int store_begin(struct store *st);
+int store_commit(struct store *st); /* on failure the transaction is rolled back */
+void store_rollback(struct store *st);
+
+/* --- SMS ------------------------------------------------------------------------------------- */
+
+/* Numbers and texts arrive sealed (secret_seal): the store never sees them in clear. Keys are
+ * STORE_CALLER_KEY_LEN-byte keyed hashes. Blob pointers handed to callbacks are valid during the
+ * callback only. Times are unix seconds passed in by the caller (so tests can move the clock). */
+
+/* A concatenated message in the making: the parts of one sender with one reference. */
+struct store_sms_group {
+	uint8_t sender_key[STORE_CALLER_KEY_LEN];
+	bool ref16;
+	unsigned ref, total;
+};
+
+struct store_sms_part {
+	uint8_t dedupe[STORE_CALLER_KEY_LEN]; /* keyed hash of sender, reference, seq, SMSC time and text */
+	struct store_sms_group g;	      /* g.ref16/ref/total unused unless concat */
+	bool concat;
+	unsigned seq, coding;
+	const void *sender_enc, *text_enc;
+	size_t sender_enc_len, text_enc_len;
+	int64_t received, deadline; /* deadline: when an incomplete message is processed anyway */
+	const char *modem;	    /* may be NULL */
+};
+
+/* Insert a received part unless a part with the same dedupe key was received at or after
+ * dup_since (0: ever): then -EEXIST. *id (may be NULL) gets the new row id. */
+int store_sms_part_add(struct store *st, const struct store_sms_part *p, int64_t dup_since, int64_t *id);
+/* The parts of group g not yet in a message, by seq (and arrival for a seq received twice). */
+typedef int (*store_sms_group_cb)(void *data, unsigned seq, const void *text_enc, size_t len);
+int store_sms_group_foreach(struct store *st, const struct store_sms_group *g, store_sms_group_cb cb, void *data);
+/* Mark the open parts of g as belonging to message msg_id. */
+int store_sms_group_link(struct store *st, const struct store_sms_group *g, int64_t msg_id);
+/* An open group whose earliest deadline is <= now: 0 and *g, *sender_enc (talloc under ctx),
+ * *received (its first part's time); -ENOENT when none. */
+int store_sms_group_expired(struct store *st, int64_t now, void *ctx, struct store_sms_group *g, void **sender_enc,
+			    size_t *sender_enc_len, int64_t *received, char **modem);
+/* The earliest deadline of any open group: 0 and *t, or -ENOENT. */
+int store_sms_part_next_deadline(struct store *st, int64_t *t);
+
+enum store_sms_msg_state {
+	STORE_SMS_MSG_NEW,
+	STORE_SMS_MSG_HANDLED,
+	STORE_SMS_MSG_QUARANTINED,
+};
+
+/* An inbox message (complete, or incomplete after its timeout). */
+struct store_sms_msg {
+	int64_t id;
+	uint8_t sender_key[STORE_CALLER_KEY_LEN];
+	const void *sender_enc, *text_enc;
+	size_t sender_enc_len, text_enc_len;
+	unsigned parts;
+	bool incomplete;
+	int64_t received;
+	const char *modem; /* may be NULL */
+};
+int store_sms_msg_add(struct store *st, const struct store_sms_msg *m, int64_t *id);
+/* The first message still to be processed with id > after_id: 0 and *m (blobs and strings are
+ * talloc children of ctx), or -ENOENT. */
+int store_sms_msg_next(struct store *st, int64_t after_id, void *ctx, struct store_sms_msg *m);
+/* new -> handled | quarantined. -ENOENT if the message is not new (already processed). */
+int store_sms_msg_finish(struct store *st, int64_t id, enum store_sms_msg_state state, int64_t now);
+/* Messages of sender_key handled (answered) since the given time, or -errno. */
+long store_sms_msg_recent(struct store *st, const uint8_t key[STORE_CALLER_KEY_LEN], int64_t since);
+
+enum store_sms_out_state {
+	STORE_SMS_OUT_QUEUED,
+	STORE_SMS_OUT_SENDING,
+	STORE_SMS_OUT_SENT,
+	STORE_SMS_OUT_RETRY,
+	STORE_SMS_OUT_FAILED,
+};
+const char *store_sms_out_state_name(enum store_sms_out_state s);
+
+/* One outgoing part. */
+struct store_sms_out {
+	int64_t id, msg_id; /* msg_id: the inbox message this answers, 0 for none */
+	uint8_t number_key[STORE_CALLER_KEY_LEN];
+	const void *number_enc, *text_enc;
+	size_t number_enc_len, text_enc_len;
+	unsigned coding, ref, total, seq, flags;
+	enum store_sms_out_state state;
+	const char *modem;		      /* NULL until a modem took it */
+	int attempts, mr, report, last_error; /* mr/report -1 when unknown */
+	int64_t created, next_at, updated;
+};
+/* Queue a part (state queued, next_at = created = o->created). */
+int store_sms_out_add(struct store *st, const struct store_sms_out *o, int64_t *id);
+typedef int (*store_sms_out_cb)(void *data, const struct store_sms_out *o);
+/* Parts queued or waiting for a retry with next_at <= now, earliest first, at most max. */
+int store_sms_out_due(struct store *st, int64_t now, unsigned max, store_sms_out_cb cb, void *data);
+/* The last max parts, newest first (for operators). */
+int store_sms_out_recent(struct store *st, unsigned max, store_sms_out_cb cb, void *data);
+/* Move part id to state; modem NULL keeps the recorded one; mr < 0 and last_error 0 are stored
+ * as unknown; attempt adds one to attempts, unattempt takes one back (a part the modem did not
+ * take at all). -ENOENT when no such part. */
+int store_sms_out_update(struct store *st, int64_t id, enum store_sms_out_state state, const char *modem, int mr,
+			 int last_error, int64_t next_at, int64_t now, bool attempt, bool unattempt);
+/* Attempts made for part id, or -ENOENT / -errno. */
+long store_sms_out_attempts(struct store *st, int64_t id);
+/* Record a delivery report on the latest sent part to key with message reference mr.
+ * 0, or -ENOENT when no such part. */
+int store_sms_out_report(struct store *st, const uint8_t key[STORE_CALLER_KEY_LEN], int mr, int status, int64_t now);
+/* After a restart: parts left 'sending' go back to 'retry', due now. Returns how many, or -errno. */
+long store_sms_out_recover(struct store *st, int64_t now);
+/* The earliest next_at of a queued or retry part: 0 and *t, or -ENOENT. */
+int store_sms_out_next_at(struct store *st, int64_t *t);
+
+struct store_sms_stats {
+	long parts, parts_open;
+	long msg_new, msg_handled, msg_quarantined, msg_incomplete;
+	long out_queued, out_sending, out_retry, out_sent, out_failed, out_reports;
+	long opted_out;
+};
+int store_sms_stats(struct store *st, struct store_sms_stats *s);
+
+/* Per-number SMS state. */
+struct store_sms_caller {
+	bool opted_out;
+	int64_t notice_at;    /* when the last rate-limit notice went out */
+	const void *more_enc; /* sealed rest of the last reply (for MORE), NULL when none */
+	size_t more_enc_len;
+	const char *more_lang;
+};
+/* 0 and *c (blobs and strings under ctx), or -ENOENT (then *c is zeroed). */
+int store_sms_caller_get(struct store *st, const uint8_t key[STORE_CALLER_KEY_LEN], void *ctx,
+			 struct store_sms_caller *c);
+int store_sms_caller_put(struct store *st, const uint8_t key[STORE_CALLER_KEY_LEN], const struct store_sms_caller *c,
+			 int64_t now);
