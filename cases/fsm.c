@@ -1,0 +1,167 @@
+/* The case state machine as one transition table: (state, event, who) -> (state, what to do).
+ *
+ * The table is the whole policy; the caller (the daemon's case logic) applies the actions and
+ * commits the new state in the same transaction as whatever caused the event. A table rather than
+ * an osmo_fsm instance per case: cases live for weeks in the database, not in RAM, and the
+ * decision must be the same whether it runs in yordamd, in yordamctl or in a test. */
+#include <errno.h>
+#include <stddef.h>
+
+#include <yordam/cases.h>
+
+#define ANY_STAFF    (CASES_ACT_STAFF | CASES_ACT_ASSIGNEE | CASES_ACT_SUPERVISOR)
+#define OWNER_OR_SUP (CASES_ACT_ASSIGNEE | CASES_ACT_SUPERVISOR)
+#define SUP_OR_OP    (CASES_ACT_SUPERVISOR | CASES_ACT_OPERATOR)
+
+struct transition {
+	enum cases_state from;
+	enum cases_event ev;
+	unsigned actors;
+	enum cases_state to;
+	unsigned actions;
+};
+
+/* Rows are tried in order; the first whose actors intersect the caller's wins, so a more specific
+ * row (the owner claiming again) comes before a general one (a supervisor taking over). */
+static const struct transition table[] = {
+	/* NEW: to be routed (fresh, escalated, or waiting for someone to come on duty) */
+	{CASES_ST_NEW, CASES_EV_NOTIFIED, CASES_ACT_SYSTEM, CASES_ST_NOTIFIED, CASES_DO_START_CLAIM_TIMER},
+	{CASES_ST_NEW, CASES_EV_CLAIM, ANY_STAFF, CASES_ST_CLAIMED,
+	 CASES_DO_SET_ASSIGNEE | CASES_DO_STOP_TIMERS | CASES_DO_START_ANSWER_TIMER | CASES_DO_ACK |
+		 CASES_DO_TELL_REPORTER},
+	{CASES_ST_NEW, CASES_EV_REPLY, ANY_STAFF, CASES_ST_ANSWERED,
+	 CASES_DO_SET_ASSIGNEE | CASES_DO_STOP_TIMERS | CASES_DO_SEND_REPLY | CASES_DO_ACK},
+	{CASES_ST_NEW, CASES_EV_CLOSE, SUP_OR_OP, CASES_ST_CLOSED,
+	 CASES_DO_STOP_TIMERS | CASES_DO_RECORD_NOTE | CASES_DO_ACK | CASES_DO_TELL_REPORTER},
+	{CASES_ST_NEW, CASES_EV_INFO, ANY_STAFF | CASES_ACT_OPERATOR, CASES_ST_NEW, CASES_DO_SEND_INFO},
+	{CASES_ST_NEW, CASES_EV_REPORTER_MSG, CASES_ACT_REPORTER, CASES_ST_NEW, CASES_DO_FORWARD},
+	{CASES_ST_NEW, CASES_EV_STATUS_QUERY, CASES_ACT_REPORTER, CASES_ST_NEW, CASES_DO_SEND_STATUS},
+
+	/* NOTIFIED: someone has the SMS; claim timer running */
+	{CASES_ST_NOTIFIED, CASES_EV_NOTIFIED, CASES_ACT_SYSTEM, CASES_ST_NOTIFIED, CASES_DO_START_CLAIM_TIMER},
+	{CASES_ST_NOTIFIED, CASES_EV_NOTIFY_FAILED, CASES_ACT_SYSTEM, CASES_ST_NEW,
+	 CASES_DO_STOP_TIMERS | CASES_DO_ROUTE_NEXT},
+	{CASES_ST_NOTIFIED, CASES_EV_CLAIM_TIMEOUT, CASES_ACT_SYSTEM, CASES_ST_NEW,
+	 CASES_DO_STOP_TIMERS | CASES_DO_ROUTE_NEXT},
+	{CASES_ST_NOTIFIED, CASES_EV_CLAIM, ANY_STAFF, CASES_ST_CLAIMED,
+	 CASES_DO_SET_ASSIGNEE | CASES_DO_STOP_TIMERS | CASES_DO_START_ANSWER_TIMER | CASES_DO_ACK |
+		 CASES_DO_TELL_REPORTER},
+	{CASES_ST_NOTIFIED, CASES_EV_REPLY, ANY_STAFF, CASES_ST_ANSWERED,
+	 CASES_DO_SET_ASSIGNEE | CASES_DO_STOP_TIMERS | CASES_DO_SEND_REPLY | CASES_DO_ACK},
+	{CASES_ST_NOTIFIED, CASES_EV_CLOSE, SUP_OR_OP, CASES_ST_CLOSED,
+	 CASES_DO_STOP_TIMERS | CASES_DO_RECORD_NOTE | CASES_DO_ACK | CASES_DO_TELL_REPORTER},
+	{CASES_ST_NOTIFIED, CASES_EV_INFO, ANY_STAFF | CASES_ACT_OPERATOR, CASES_ST_NOTIFIED, CASES_DO_SEND_INFO},
+	{CASES_ST_NOTIFIED, CASES_EV_REPORTER_MSG, CASES_ACT_REPORTER, CASES_ST_NOTIFIED, CASES_DO_FORWARD},
+	{CASES_ST_NOTIFIED, CASES_EV_STATUS_QUERY, CASES_ACT_REPORTER, CASES_ST_NOTIFIED, CASES_DO_SEND_STATUS},
+
+	/* CLAIMED: owned; answer timer running */
+	{CASES_ST_CLAIMED, CASES_EV_CLAIM, CASES_ACT_ASSIGNEE, CASES_ST_CLAIMED, CASES_DO_ACK},
+	{CASES_ST_CLAIMED, CASES_EV_CLAIM, CASES_ACT_SUPERVISOR, CASES_ST_CLAIMED,
+	 CASES_DO_SET_ASSIGNEE | CASES_DO_TELL_PREVIOUS | CASES_DO_ACK},
+	{CASES_ST_CLAIMED, CASES_EV_REPLY, OWNER_OR_SUP, CASES_ST_ANSWERED,
+	 CASES_DO_STOP_TIMERS | CASES_DO_SEND_REPLY | CASES_DO_ACK},
+	{CASES_ST_CLAIMED, CASES_EV_CLOSE, OWNER_OR_SUP | CASES_ACT_OPERATOR, CASES_ST_CLOSED,
+	 CASES_DO_STOP_TIMERS | CASES_DO_RECORD_NOTE | CASES_DO_ACK | CASES_DO_TELL_REPORTER},
+	{CASES_ST_CLAIMED, CASES_EV_ANSWER_TIMEOUT, CASES_ACT_SYSTEM, CASES_ST_CLAIMED, CASES_DO_REMIND},
+	{CASES_ST_CLAIMED, CASES_EV_RELEASE, OWNER_OR_SUP | CASES_ACT_OPERATOR, CASES_ST_NEW,
+	 CASES_DO_STOP_TIMERS | CASES_DO_ROUTE_NEXT | CASES_DO_ACK},
+	{CASES_ST_CLAIMED, CASES_EV_INFO, ANY_STAFF | CASES_ACT_OPERATOR, CASES_ST_CLAIMED, CASES_DO_SEND_INFO},
+	{CASES_ST_CLAIMED, CASES_EV_REPORTER_MSG, CASES_ACT_REPORTER, CASES_ST_CLAIMED, CASES_DO_FORWARD},
+	{CASES_ST_CLAIMED, CASES_EV_STATUS_QUERY, CASES_ACT_REPORTER, CASES_ST_CLAIMED, CASES_DO_SEND_STATUS},
+
+	/* ANSWERED: the reporter has heard from the service */
+	{CASES_ST_ANSWERED, CASES_EV_CLAIM, CASES_ACT_ASSIGNEE, CASES_ST_ANSWERED, CASES_DO_ACK},
+	{CASES_ST_ANSWERED, CASES_EV_CLAIM, CASES_ACT_SUPERVISOR, CASES_ST_ANSWERED,
+	 CASES_DO_SET_ASSIGNEE | CASES_DO_TELL_PREVIOUS | CASES_DO_ACK},
+	{CASES_ST_ANSWERED, CASES_EV_REPLY, OWNER_OR_SUP, CASES_ST_ANSWERED, CASES_DO_SEND_REPLY | CASES_DO_ACK},
+	{CASES_ST_ANSWERED, CASES_EV_CLOSE, OWNER_OR_SUP | CASES_ACT_OPERATOR, CASES_ST_CLOSED,
+	 CASES_DO_STOP_TIMERS | CASES_DO_RECORD_NOTE | CASES_DO_ACK | CASES_DO_TELL_REPORTER},
+	{CASES_ST_ANSWERED, CASES_EV_RELEASE, OWNER_OR_SUP | CASES_ACT_OPERATOR, CASES_ST_NEW,
+	 CASES_DO_STOP_TIMERS | CASES_DO_ROUTE_NEXT | CASES_DO_ACK},
+	{CASES_ST_ANSWERED, CASES_EV_INFO, ANY_STAFF | CASES_ACT_OPERATOR, CASES_ST_ANSWERED, CASES_DO_SEND_INFO},
+	{CASES_ST_ANSWERED, CASES_EV_REPORTER_MSG, CASES_ACT_REPORTER, CASES_ST_ANSWERED, CASES_DO_FORWARD},
+	{CASES_ST_ANSWERED, CASES_EV_STATUS_QUERY, CASES_ACT_REPORTER, CASES_ST_ANSWERED, CASES_DO_SEND_STATUS},
+
+	/* CLOSED: read-only except reopening; a second DONE from the owner is acknowledged */
+	{CASES_ST_CLOSED, CASES_EV_CLOSE, OWNER_OR_SUP | CASES_ACT_OPERATOR, CASES_ST_CLOSED, CASES_DO_ACK},
+	{CASES_ST_CLOSED, CASES_EV_REOPEN, SUP_OR_OP, CASES_ST_NEW, CASES_DO_ROUTE_NEXT | CASES_DO_ACK},
+	{CASES_ST_CLOSED, CASES_EV_INFO, ANY_STAFF | CASES_ACT_OPERATOR, CASES_ST_CLOSED, CASES_DO_SEND_INFO},
+	/* The reporter hears it is closed, and how to file a new case; the text is kept. */
+	{CASES_ST_CLOSED, CASES_EV_REPORTER_MSG, CASES_ACT_REPORTER, CASES_ST_CLOSED, CASES_DO_SEND_STATUS},
+	{CASES_ST_CLOSED, CASES_EV_STATUS_QUERY, CASES_ACT_REPORTER, CASES_ST_CLOSED, CASES_DO_SEND_STATUS},
+};
+
+int cases_fsm_step(enum cases_state from, enum cases_event ev, unsigned actors, enum cases_state *to, unsigned *actions)
+{
+	bool possible = false;
+	size_t i;
+
+	if (!to || !actions || (int)from < CASES_ST_MIN || (int)from > CASES_ST_MAX ||
+	    (unsigned)ev >= _CASES_EV_COUNT) {
+		return -EINVAL;
+	}
+	for (i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+		if (table[i].from != from || table[i].ev != ev) {
+			continue;
+		}
+		possible = true;
+		if (table[i].actors & actors) {
+			*to = table[i].to;
+			*actions = table[i].actions;
+			return 0;
+		}
+	}
+	return possible ? -EPERM : -EINVAL;
+}
+
+const char *cases_state_name(int state)
+{
+	static const char *const names[CASES_ST_MAX + 1] = {
+		[CASES_ST_NEW] = "new",		  [CASES_ST_NOTIFIED] = "notified", [CASES_ST_CLAIMED] = "claimed",
+		[CASES_ST_ANSWERED] = "answered", [CASES_ST_CLOSED] = "closed",
+	};
+
+	if (state < CASES_ST_MIN || state > CASES_ST_MAX) {
+		return NULL;
+	}
+	return names[state];
+}
+
+const char *cases_event_name(int ev)
+{
+	static const char *const names[_CASES_EV_COUNT] = {
+		[CASES_EV_NOTIFIED] = "notified",
+		[CASES_EV_NOTIFY_FAILED] = "notify-failed",
+		[CASES_EV_CLAIM_TIMEOUT] = "claim-timeout",
+		[CASES_EV_ANSWER_TIMEOUT] = "answer-timeout",
+		[CASES_EV_CLAIM] = "claim",
+		[CASES_EV_REPLY] = "reply",
+		[CASES_EV_CLOSE] = "close",
+		[CASES_EV_INFO] = "info",
+		[CASES_EV_RELEASE] = "release",
+		[CASES_EV_REOPEN] = "reopen",
+		[CASES_EV_REPORTER_MSG] = "reporter-message",
+		[CASES_EV_STATUS_QUERY] = "status-query",
+	};
+
+	if (ev < 0 || ev >= _CASES_EV_COUNT) {
+		return NULL;
+	}
+	return names[ev];
+}
+
+int cases_state_public(enum cases_state st)
+{
+	switch (st) {
+	case CASES_ST_NEW:
+	case CASES_ST_NOTIFIED:
+		return CASES_PUB_RECEIVED;
+	case CASES_ST_CLAIMED:
+		return CASES_PUB_IN_PROGRESS;
+	case CASES_ST_ANSWERED:
+		return CASES_PUB_ANSWERED;
+	case CASES_ST_CLOSED:
+		return CASES_PUB_CLOSED;
+	}
+	return -EINVAL;
+}
