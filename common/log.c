@@ -12,7 +12,10 @@ static const struct log_info_cat yordam_cats[] = {
 	[DSMS] = {.name = "DSMS", .description = "SMS", .enabled = 1, .loglevel = LOGL_NOTICE},
 	[DMODEM] = {.name = "DMODEM", .description = "Modems", .enabled = 1, .loglevel = LOGL_NOTICE},
 	[DCASES] = {.name = "DCASES", .description = "Cases and staff", .enabled = 1, .loglevel = LOGL_NOTICE},
-	[DSYNC] = {.name = "DSYNC", .description = "Sync with the central platform", .enabled = 1, .loglevel = LOGL_NOTICE},
+	[DSYNC] = {.name = "DSYNC",
+		   .description = "Sync with the central platform",
+		   .enabled = 1,
+		   .loglevel = LOGL_NOTICE},
 };
 
 const struct log_info yordam_log_info = {

@@ -1,5 +1,6 @@
 /* Configuration loading: the only includer of libconfig.h. One declarative schema table per
  * group; every value is checked against it before anything starts. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
@@ -23,6 +24,7 @@ enum cf_type {
 	CF_U16,	 /* stored as uint16_t */
 	CF_BOOL,
 	CF_GROUP,
+	CF_STRLIST, /* a list or array of strings, stored as a NULL-terminated char ** */
 };
 
 struct cf {
@@ -36,6 +38,8 @@ struct cf {
 	const struct cf *sub;	    /* CF_GROUP members */
 	size_t off;
 	const char *help;
+	/* Extra check of a string (each element of a CF_STRLIST): NULL when fine, else why not. */
+	const char *(*check)(const char *v);
 };
 
 #define CF_END               \
@@ -48,84 +52,248 @@ static const char *const import_modes[] = {"if-empty", "always", "never", NULL};
 
 static const struct cf cf_log[] = {
 	{"level", CF_STR, false, 0, 0, "notice", 0, log_levels, NULL, offsetof(struct yordam_config, log.level),
-	 "lowest level logged to stderr"},
+	 "lowest level logged to stderr", NULL},
 	{"timestamps", CF_BOOL, false, 0, 1, NULL, 0, NULL, NULL, offsetof(struct yordam_config, log.timestamps),
-	 "prefix log lines with the time (off under systemd, which adds its own)"},
+	 "prefix log lines with the time (off under systemd, which adds its own)", NULL},
 	CF_END,
 };
 
 static const struct cf cf_store[] = {
 	{"path", CF_PATH, false, 0, 0, "yordam.db", 0, NULL, NULL, offsetof(struct yordam_config, store.path),
-	 "SQLite database file"},
+	 "SQLite database file", NULL},
 	{"key_file", CF_PATH, false, 0, 0, "yordam.key", 0, NULL, NULL, offsetof(struct yordam_config, store.key_file),
-	 "device key (created with mode 0600 if missing); keep it outside the database's backups"},
+	 "device key (created with mode 0600 if missing); keep it outside the database's backups", NULL},
 	CF_END,
 };
 
 static const struct cf cf_content[] = {
 	{"dir", CF_PATH, false, 0, 0, "menus/content", 0, NULL, NULL, offsetof(struct yordam_config, content.dir),
-	 "content pack imported at start (see content.import)"},
+	 "content pack imported at start (see content.import)", NULL},
 	{"fallback_language", CF_STR, false, 0, 0, "en", 0, NULL, NULL,
-	 offsetof(struct yordam_config, content.fallback_language), "language used where a translation is missing"},
+	 offsetof(struct yordam_config, content.fallback_language), "language used where a translation is missing",
+	 NULL},
 	{"import", CF_STR, false, 0, 0, "if-empty", 0, import_modes, NULL,
-	 offsetof(struct yordam_config, content.import), "import content.dir at start: if-empty, always or never"},
+	 offsetof(struct yordam_config, content.import), "import content.dir at start: if-empty, always or never",
+	 NULL},
 	CF_END,
 };
 
 static const struct cf cf_control[] = {
 	{"socket", CF_PATH, false, 0, 0, "/run/yordam/yordamd.sock", 0, NULL, NULL,
-	 offsetof(struct yordam_config, control.socket), "unix socket of yordamctl"},
+	 offsetof(struct yordam_config, control.socket), "unix socket of yordamctl", NULL},
 	CF_END,
 };
 
 static const struct cf cf_ussd[] = {
 	{"idle_timeout", CF_INT, false, 5, 600, NULL, 60, NULL, NULL, offsetof(struct yordam_config, ussd.idle_timeout),
-	 "seconds a dialog waits for the caller (OsmoHLR never reports its own timeouts)"},
+	 "seconds a dialog waits for the caller (OsmoHLR never reports its own timeouts)", NULL},
 	{"resume_window", CF_INT, false, 0, 3600, NULL, 120, NULL, NULL,
 	 offsetof(struct yordam_config, ussd.resume_window),
-	 "seconds after a broken-off dialog during which a redial offers to continue (0: never)"},
+	 "seconds after a broken-off dialog during which a redial offers to continue (0: never)", NULL},
 	{"dial_gsm7", CF_INT, false, 16, 182, NULL, 128, NULL, NULL, offsetof(struct yordam_config, ussd.dial_gsm7),
-	 "screen cap (septets) of yordamctl dial"},
+	 "screen cap (septets) of yordamctl dial", NULL},
 	{"dial_ucs2", CF_INT, false, 8, 80, NULL, 56, NULL, NULL, offsetof(struct yordam_config, ussd.dial_ucs2),
-	 "screen cap (UCS-2 characters) of yordamctl dial"},
+	 "screen cap (UCS-2 characters) of yordamctl dial", NULL},
 	CF_END,
 };
 
 /* Offsets into struct gsup_port_cfg. */
 static const struct cf cf_gsup[] = {
-	{"name", CF_STR, true, 0, 0, NULL, 0, NULL, NULL, offsetof(struct gsup_port_cfg, name), "port name"},
+	{"name", CF_STR, true, 0, 0, NULL, 0, NULL, NULL, offsetof(struct gsup_port_cfg, name), "port name", NULL},
 	{"euse", CF_STR, false, 0, 0, "yordam", 0, NULL, NULL, offsetof(struct gsup_port_cfg, euse_name),
-	 "EUSE name: OsmoHLR's 'euse NAME' (we connect as EUSE-NAME)"},
+	 "EUSE name: OsmoHLR's 'euse NAME' (we connect as EUSE-NAME)", NULL},
 	{"address", CF_STR, false, 0, 0, "127.0.0.1", 0, NULL, NULL, offsetof(struct gsup_port_cfg, hlr_address),
-	 "OsmoHLR GSUP address"},
+	 "OsmoHLR GSUP address", NULL},
 	{"port", CF_U16, false, 1, 65535, NULL, 4222, NULL, NULL, offsetof(struct gsup_port_cfg, hlr_port),
-	 "OsmoHLR GSUP port"},
+	 "OsmoHLR GSUP port", NULL},
 	{"max_gsm7", CF_UINT, false, 16, 182, NULL, 128, NULL, NULL, offsetof(struct gsup_port_cfg, caps.gsm7),
-	 "longest screen in GSM-7 septets (stock OsmoHLR drops longer ones)"},
+	 "longest screen in GSM-7 septets (stock OsmoHLR drops longer ones)", NULL},
 	{"max_ucs2", CF_UINT, false, 8, 80, NULL, 56, NULL, NULL, offsetof(struct gsup_port_cfg, caps.ucs2),
-	 "longest screen in UCS-2 characters (stock OsmoHLR drops longer ones)"},
+	 "longest screen in UCS-2 characters (stock OsmoHLR drops longer ones)", NULL},
 	{"reconnect_min_ms", CF_UINT, false, 100, 60000, NULL, 1000, NULL, NULL,
-	 offsetof(struct gsup_port_cfg, reconnect_min_ms), "first reconnect delay"},
+	 offsetof(struct gsup_port_cfg, reconnect_min_ms), "first reconnect delay", NULL},
 	{"reconnect_max_ms", CF_UINT, false, 100, 600000, NULL, 30000, NULL, NULL,
-	 offsetof(struct gsup_port_cfg, reconnect_max_ms), "reconnect backoff cap"},
+	 offsetof(struct gsup_port_cfg, reconnect_max_ms), "reconnect backoff cap", NULL},
 	{"msisdn_lookup", CF_BOOL, false, 0, 1, NULL, 0, NULL, NULL, offsetof(struct gsup_port_cfg, msisdn_lookup),
-	 "look up callers' MSISDN over OsmoHLR's CTRL interface"},
+	 "look up callers' MSISDN over OsmoHLR's CTRL interface", NULL},
 	{"ctrl_address", CF_STR, false, 0, 0, "127.0.0.1", 0, NULL, NULL, offsetof(struct gsup_port_cfg, ctrl_address),
-	 "OsmoHLR CTRL address"},
+	 "OsmoHLR CTRL address", NULL},
 	{"ctrl_port", CF_U16, false, 1, 65535, NULL, 4259, NULL, NULL, offsetof(struct gsup_port_cfg, ctrl_port),
-	 "OsmoHLR CTRL port"},
+	 "OsmoHLR CTRL port", NULL},
 	{"msisdn_cache", CF_UINT, false, 1, 86400, NULL, 600, NULL, NULL,
-	 offsetof(struct gsup_port_cfg, msisdn_cache_s), "seconds an MSISDN stays cached"},
+	 offsetof(struct gsup_port_cfg, msisdn_cache_s), "seconds an MSISDN stays cached", NULL},
+	CF_END,
+};
+
+static const char *check_ip(const char *v)
+{
+	uint8_t buf[16];
+
+	if (inet_pton(AF_INET, v, buf) == 1 || inet_pton(AF_INET6, v, buf) == 1) {
+		return NULL;
+	}
+	return "not an IPv4 or IPv6 address";
+}
+
+static const char *check_ip_prefix(const char *v)
+{
+	char addr[INET6_ADDRSTRLEN + 8];
+	const char *slash = strchr(v, '/');
+	size_t alen = slash ? (size_t)(slash - v) : strlen(v);
+	unsigned long max, p;
+	char *end;
+
+	if (alen >= sizeof(addr)) {
+		return "not an address or ADDRESS/PREFIX";
+	}
+	memcpy(addr, v, alen);
+	addr[alen] = '\0';
+	if (check_ip(addr)) {
+		return "not an address or ADDRESS/PREFIX";
+	}
+	if (!slash) {
+		return NULL;
+	}
+	max = strchr(addr, ':') ? 128 : 32;
+	p = strtoul(slash + 1, &end, 10);
+	if (!slash[1] || *end || p > max) {
+		return "bad prefix length";
+	}
+	return NULL;
+}
+
+static const char *check_url_path(const char *v)
+{
+	if (v[0] != '/') {
+		return "must start with '/'";
+	}
+	for (; *v; v++) {
+		if ((unsigned char)*v <= ' ' || (unsigned char)*v >= 0x7f || *v == '?' || *v == '#' || *v == '%') {
+			return "only printable ASCII without spaces, '?', '#' or '%'";
+		}
+	}
+	return NULL;
+}
+
+/* Form field and HTTP header names: letters, digits, '-', '_' and '.'. */
+static const char *check_token(const char *v)
+{
+	if (strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.") != strlen(v)) {
+		return "only letters, digits, '-', '_' and '.'";
+	}
+	return NULL;
+}
+
+#define HTTP_OFF(m) offsetof(struct http_port_cfg, m)
+
+/* Offsets into struct http_port_cfg. */
+static const struct cf cf_http[] = {
+	{"name", CF_STR, true, 0, 0, NULL, 0, NULL, NULL, HTTP_OFF(name), "port name", NULL},
+	{"address", CF_STR, false, 0, 0, "127.0.0.1", 0, NULL, NULL, HTTP_OFF(address),
+	 "listen address (IPv4 or IPv6 literal)", check_ip},
+	{"port", CF_U16, true, 1, 65535, NULL, 0, NULL, NULL, HTTP_OFF(port), "listen port", NULL},
+	{"path", CF_STR, false, 0, 0, "/ussd", 0, NULL, NULL, HTTP_OFF(path), "URL path of dialog requests",
+	 check_url_path},
+	{"end_path", CF_STR, false, 0, 0, "/ussd/end", 0, NULL, NULL, HTTP_OFF(end_path),
+	 "URL path of end-of-session notifications", check_url_path},
+	{"session_field", CF_STR, false, 0, 0, "sessionId", 0, NULL, NULL, HTTP_OFF(fields.session),
+	 "form field of the gateway's session id", check_token},
+	{"service_field", CF_STR, false, 0, 0, "serviceCode", 0, NULL, NULL, HTTP_OFF(fields.service),
+	 "form field of the dialled code", check_token},
+	{"phone_field", CF_STR, false, 0, 0, "phoneNumber", 0, NULL, NULL, HTTP_OFF(fields.phone),
+	 "form field of the caller's number", check_token},
+	{"text_field", CF_STR, false, 0, 0, "text", 0, NULL, NULL, HTTP_OFF(fields.text),
+	 "form field of the caller's inputs joined by '*'", check_token},
+	{"max_gsm7", CF_UINT, false, 16, 182, NULL, 160, NULL, NULL, HTTP_OFF(caps.gsm7),
+	 "longest screen in GSM-7 septets the gateway passes on", NULL},
+	{"max_ucs2", CF_UINT, false, 8, 80, NULL, 70, NULL, NULL, HTTP_OFF(caps.ucs2),
+	 "longest screen in UCS-2 characters the gateway passes on", NULL},
+	{"deadline_ms", CF_UINT, false, 100, 60000, NULL, 2000, NULL, NULL, HTTP_OFF(deadline_ms),
+	 "the gateway's answer deadline; a request not received within it is cut", NULL},
+	{"max_body", CF_UINT, false, 256, 65536, NULL, 4096, NULL, NULL, HTTP_OFF(max_body),
+	 "largest request body in bytes (413 beyond)", NULL},
+	{"max_connections", CF_UINT, false, 1, 10000, NULL, 512, NULL, NULL, HTTP_OFF(max_conns),
+	 "concurrent connections", NULL},
+	{"conn_timeout", CF_UINT, false, 1, 3600, NULL, 30, NULL, NULL, HTTP_OFF(conn_timeout_s),
+	 "seconds a connection may stay without a complete request", NULL},
+	{"hmac_key_file", CF_PATH, false, 0, 0, NULL, 0, NULL, NULL, HTTP_OFF(hmac_key_file),
+	 "shared HMAC-SHA256 key (mode 0600; the file's bytes, one trailing newline dropped)", NULL},
+	{"allow", CF_STRLIST, false, 0, 0, NULL, 0, NULL, NULL, HTTP_OFF(allow),
+	 "addresses (ADDRESS or ADDRESS/PREFIX) served without a signature", check_ip_prefix},
+	{"signature_header", CF_STR, false, 0, 0, "X-Yordam-Signature", 0, NULL, NULL, HTTP_OFF(sig_header),
+	 "header carrying the hex HMAC", check_token},
+	{"timestamp_header", CF_STR, false, 0, 0, "X-Yordam-Timestamp", 0, NULL, NULL, HTTP_OFF(ts_header),
+	 "header carrying the signed Unix time", check_token},
+	{"timestamp_tolerance", CF_UINT, false, 1, 3600, NULL, 300, NULL, NULL, HTTP_OFF(ts_tolerance_s),
+	 "seconds a timestamp may differ from our clock", NULL},
+	{"replay_cache", CF_UINT, false, 64, 1000000, NULL, 65536, NULL, NULL, HTTP_OFF(replay_max),
+	 "signatures remembered against replays (503 when full)", NULL},
+	CF_END,
+};
+
+#define SMS_OFF(m) offsetof(struct yordam_config, sms.m)
+
+/* The SMS service (defaults as sms_cfg_defaults() in sms/sms.c). */
+static const struct cf cf_sms[] = {
+	{"parts_max", CF_UINT, false, 1, 10, NULL, 3, NULL, NULL, SMS_OFF(parts_max),
+	 "SMS parts per reply; a longer reply ends with \"reply MORE\" and the rest waits for it", NULL},
+	{"fold_typo", CF_BOOL, false, 0, 1, NULL, 1, NULL, NULL, SMS_OFF(fold_typo),
+	 "fold typographic quotes, dashes and ellipses to ASCII in replies (keeps them GSM-7)", NULL},
+	{"rate_limit", CF_UINT, false, 0, 100000, NULL, 10, NULL, NULL, SMS_OFF(rate_limit),
+	 "messages answered per sender per rate_window; more are quarantined and answered once (0: no limit)", NULL},
+	{"rate_window", CF_UINT, false, 1, 86400, NULL, 600, NULL, NULL, SMS_OFF(rate_window),
+	 "seconds of the rate limit window", NULL},
+	{"incomplete_timeout", CF_UINT, false, 10, 86400, NULL, 600, NULL, NULL, SMS_OFF(incomplete_timeout),
+	 "seconds before a multipart message with missing parts is processed anyway (flagged incomplete)", NULL},
+	{"duplicate_window", CF_UINT, false, 0, 86400, NULL, 300, NULL, NULL, SMS_OFF(dup_window),
+	 "seconds in which the same text from the same sender without an SMSC time is a duplicate", NULL},
+	{"retry_max", CF_UINT, false, 1, 100, NULL, 6, NULL, NULL, SMS_OFF(retry_max),
+	 "send attempts per part before it is marked failed", NULL},
+	{"retry_base", CF_UINT, false, 1, 3600, NULL, 30, NULL, NULL, SMS_OFF(retry_base),
+	 "seconds before the first retry; doubles per attempt, with +-25% jitter", NULL},
+	{"retry_cap", CF_UINT, false, 1, 86400, NULL, 3600, NULL, NULL, SMS_OFF(retry_cap),
+	 "longest delay between retries, seconds", NULL},
+	{"delivery_reports", CF_BOOL, false, 0, 1, NULL, 0, NULL, NULL, SMS_OFF(delivery_reports),
+	 "ask the network for delivery reports (recorded in the outbox)", NULL},
+	CF_END,
+};
+
+#define MODEM_OFF(m) offsetof(struct modem_cfg, m)
+
+/* Offsets into struct modem_cfg (defaults as documented in modem.h). */
+static const struct cf cf_modem[] = {
+	{"name", CF_STR, true, 0, 0, NULL, 0, NULL, NULL, MODEM_OFF(name), "modem name (logs, status)", check_token},
+	{"device", CF_PATH, true, 0, 0, NULL, 0, NULL, NULL, MODEM_OFF(device),
+	 "serial device (prefer /dev/serial/by-id/...), or the dummy phone's directory", NULL},
+	{"connection", CF_STR, false, 0, 0, "at", 0, NULL, NULL, MODEM_OFF(connection),
+	 "libgammu connection: at, at115200, ... (none for the dummy phone)", NULL},
+	{"model", CF_STR, false, 0, 0, NULL, 0, NULL, NULL, MODEM_OFF(model),
+	 "libgammu model: unset for auto, dummy for the test phone", NULL},
+	{"poll_ms", CF_UINT, false, 100, 3600000, NULL, 10000, NULL, NULL, MODEM_OFF(poll_ms),
+	 "storage sweep period (catches messages whose +CMTI was missed)", NULL},
+	{"timeout_ms", CF_UINT, false, 1000, 600000, NULL, 30000, NULL, NULL, MODEM_OFF(timeout_ms),
+	 "a modem call not back within this is aborted and the modem reopened", NULL},
+	{"reopen_min_ms", CF_UINT, false, 100, 600000, NULL, 1000, NULL, NULL, MODEM_OFF(reopen_min_ms),
+	 "first reopen delay after a failure", NULL},
+	{"reopen_max_ms", CF_UINT, false, 100, 3600000, NULL, 60000, NULL, NULL, MODEM_OFF(reopen_max_ms),
+	 "reopen backoff cap", NULL},
+	{"reset_after", CF_UINT, false, 1, 1000, NULL, 3, NULL, NULL, MODEM_OFF(reset_after),
+	 "consecutive failures before the modem is reset (AT+CFUN=1,1)", NULL},
+	{"reject_calls", CF_BOOL, false, 0, 1, NULL, 0, NULL, NULL, MODEM_OFF(reject_calls),
+	 "hang up incoming calls and report them (missed-call requests)", NULL},
+	{"prefixes", CF_STR, false, 0, 0, NULL, 0, NULL, NULL, MODEM_OFF(prefixes),
+	 "comma-separated number prefixes this modem prefers for sending (e.g. \"+99890,+99891\")", NULL},
 	CF_END,
 };
 
 static const struct cf cf_root[] = {
-	{"log", CF_GROUP, false, 0, 0, NULL, 0, NULL, cf_log, 0, "logging"},
-	{"store", CF_GROUP, false, 0, 0, NULL, 0, NULL, cf_store, 0, "the SQLite store"},
-	{"content", CF_GROUP, false, 0, 0, NULL, 0, NULL, cf_content, 0, "menu content"},
-	{"control", CF_GROUP, false, 0, 0, NULL, 0, NULL, cf_control, 0, "control socket"},
-	{"ussd", CF_GROUP, false, 0, 0, NULL, 0, NULL, cf_ussd, 0, "USSD sessions"},
-	/* "gsup" is a list of groups, handled in config_apply_root */
+	{"log", CF_GROUP, false, 0, 0, NULL, 0, NULL, cf_log, 0, "logging", NULL},
+	{"store", CF_GROUP, false, 0, 0, NULL, 0, NULL, cf_store, 0, "the SQLite store", NULL},
+	{"content", CF_GROUP, false, 0, 0, NULL, 0, NULL, cf_content, 0, "menu content", NULL},
+	{"control", CF_GROUP, false, 0, 0, NULL, 0, NULL, cf_control, 0, "control socket", NULL},
+	{"ussd", CF_GROUP, false, 0, 0, NULL, 0, NULL, cf_ussd, 0, "USSD sessions", NULL},
+	{"sms", CF_GROUP, false, 0, 0, NULL, 0, NULL, cf_sms, 0, "SMS service over the modems", NULL},
+	/* "gsup", "http" and "modems" are lists of groups, handled in cf_finish */
 	CF_END,
 };
 
@@ -187,6 +355,8 @@ static const char *type_name(enum cf_type t)
 		return "true or false";
 	case CF_GROUP:
 		return "a group { ... }";
+	case CF_STRLIST:
+		return "a list of strings [ \"...\", ... ]";
 	}
 	return "?";
 }
@@ -202,6 +372,8 @@ static const char *short_type_name(enum cf_type t)
 		return "bool";
 	case CF_GROUP:
 		return "group";
+	case CF_STRLIST:
+		return "strings";
 	default:
 		return "integer";
 	}
@@ -252,6 +424,9 @@ static void cf_defaults(struct cf_state *s, const struct cf *schema, void *base)
 		case CF_GROUP:
 			cf_defaults(s, f->sub, base);
 			break;
+		case CF_STRLIST:
+			*(char ***)((char *)base + f->off) = NULL;
+			break;
 		default:
 			cf_store_int(f, base, f->def_int);
 			break;
@@ -268,7 +443,10 @@ static void cf_apply_one(struct cf_state *s, const config_setting_t *st, const c
 	int t = config_setting_type(st);
 	const char *sv;
 	const char *const *c;
+	const char *why;
 	long long v;
+	char **list;
+	int i, n;
 
 	switch (f->type) {
 	case CF_STR:
@@ -288,6 +466,10 @@ static void cf_apply_one(struct cf_state *s, const config_setting_t *st, const c
 		}
 		if (!sv[0]) {
 			cf_error(s, st, key, "must not be empty");
+			return;
+		}
+		if (f->check && (why = f->check(sv))) {
+			cf_error(s, st, key, "'%s': %s", sv, why);
 			return;
 		}
 		*(char **)((char *)base + f->off) =
@@ -320,6 +502,33 @@ static void cf_apply_one(struct cf_state *s, const config_setting_t *st, const c
 			return;
 		}
 		cf_apply(s, st, key, f->sub, base);
+		return;
+	case CF_STRLIST:
+		if (t != CONFIG_TYPE_ARRAY && t != CONFIG_TYPE_LIST) {
+			cf_error(s, st, key, "must be %s", type_name(f->type));
+			return;
+		}
+		n = config_setting_length(st);
+		list = talloc_zero_array(s->ctx, char *, n + 1);
+		if (!list) {
+			cf_error(s, st, key, "out of memory");
+			return;
+		}
+		for (i = 0; i < n; i++) {
+			const config_setting_t *el = config_setting_get_elem(st, (unsigned)i);
+
+			sv = config_setting_get_string(el);
+			if (!sv || !sv[0]) {
+				cf_error(s, el, key, "element %d must be a non-empty string", i);
+				return;
+			}
+			if (f->check && (why = f->check(sv))) {
+				cf_error(s, el, key, "'%s': %s", sv, why);
+				return;
+			}
+			list[i] = talloc_strdup(list, sv);
+		}
+		*(char ***)((char *)base + f->off) = list;
 		return;
 	}
 }
@@ -391,6 +600,104 @@ static void cf_apply_gsup(struct cf_state *s, const config_setting_t *list, stru
 	cfg->n_gsup = (unsigned)n;
 }
 
+static bool port_name_taken(const struct yordam_config *cfg, unsigned n_http, const char *name)
+{
+	unsigned j;
+
+	for (j = 0; j < cfg->n_gsup; j++) {
+		if (cfg->gsup[j].name && !strcmp(cfg->gsup[j].name, name)) {
+			return true;
+		}
+	}
+	for (j = 0; j < n_http; j++) {
+		if (cfg->http[j].name && !strcmp(cfg->http[j].name, name)) {
+			return true;
+		}
+	}
+	return false;
+}
+
+static void cf_apply_http(struct cf_state *s, const config_setting_t *list, struct yordam_config *cfg)
+{
+	int i, n;
+	char key[64];
+
+	if (!config_setting_is_list(list)) {
+		cf_error(s, list, "http", "must be a list of groups: http = ( { name = \"gw\"; port = 8080; ... } );");
+		return;
+	}
+	n = config_setting_length(list);
+	if (n > CONFIG_MAX_HTTP) {
+		cf_error(s, list, "http", "at most %d ports", CONFIG_MAX_HTTP);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		const config_setting_t *el = config_setting_get_elem(list, (unsigned)i);
+		struct http_port_cfg *h = &cfg->http[i];
+
+		snprintf(key, sizeof(key), "http.[%d]", i);
+		if (!config_setting_is_group(el)) {
+			cf_error(s, el, key, "must be a group { ... }");
+			continue;
+		}
+		cf_defaults(s, cf_http, h);
+		cf_apply(s, el, key, cf_http, h);
+		if (h->path && h->end_path && !strcmp(h->path, h->end_path)) {
+			cf_error(s, el, key, "path and end_path must differ");
+		}
+		if (!h->hmac_key_file && (!h->allow || !h->allow[0])) {
+			cf_error(s, el, key, "needs hmac_key_file or allow (a port open to anyone is refused)");
+		}
+		if (h->name && port_name_taken(cfg, (unsigned)i, h->name)) {
+			cf_error(s, el, key, "port name '%s' used twice", h->name);
+		}
+	}
+	cfg->n_http = (unsigned)n;
+}
+
+static void cf_apply_modems(struct cf_state *s, const config_setting_t *list, struct yordam_config *cfg)
+{
+	int i, n;
+	char key[64];
+
+	if (!config_setting_is_list(list)) {
+		cf_error(s, list, "modems",
+			 "must be a list of groups: modems = ( { name = \"m1\"; device = \"/dev/ttyUSB0\"; } );");
+		return;
+	}
+	n = config_setting_length(list);
+	if (n > CONFIG_MAX_MODEMS) {
+		cf_error(s, list, "modems", "at most %d modems", CONFIG_MAX_MODEMS);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		const config_setting_t *el = config_setting_get_elem(list, (unsigned)i);
+		struct modem_cfg *mc = &cfg->modems[i];
+		int j;
+
+		snprintf(key, sizeof(key), "modems.[%d]", i);
+		if (!config_setting_is_group(el)) {
+			cf_error(s, el, key, "must be a group { ... }");
+			continue;
+		}
+		cf_defaults(s, cf_modem, mc);
+		cf_apply(s, el, key, cf_modem, mc);
+		if (mc->reopen_min_ms > mc->reopen_max_ms) {
+			cf_error(s, el, key, "reopen_min_ms (%u) exceeds reopen_max_ms (%u)", mc->reopen_min_ms,
+				 mc->reopen_max_ms);
+		}
+		for (j = 0; j < i; j++) {
+			if (mc->name && cfg->modems[j].name && !strcmp(mc->name, cfg->modems[j].name)) {
+				cf_error(s, el, key, "modem name '%s' used twice", mc->name);
+			}
+			if (mc->device && cfg->modems[j].device && !strcmp(mc->device, cfg->modems[j].device)) {
+				cf_error(s, el, key, "device '%s' used by two modems", mc->device);
+			}
+		}
+	}
+	cfg->n_modems = (unsigned)n;
+}
+
 static struct yordam_config *cf_finish(struct cf_state *s, config_t *lc)
 {
 	struct yordam_config *cfg = talloc_zero(s->ctx, struct yordam_config);
@@ -412,7 +719,7 @@ static struct yordam_config *cf_finish(struct cf_state *s, config_t *lc)
 		const char *name = config_setting_name(st);
 		const struct cf *f;
 
-		if (name && !strcmp(name, "gsup")) {
+		if (name && (!strcmp(name, "gsup") || !strcmp(name, "http") || !strcmp(name, "modems"))) {
 			continue;
 		}
 		for (f = cf_root; f->name && (!name || strcmp(f->name, name)); f++) {
@@ -426,6 +733,15 @@ static struct yordam_config *cf_finish(struct cf_state *s, config_t *lc)
 	gs = config_setting_get_member(root, "gsup");
 	if (gs) {
 		cf_apply_gsup(s, gs, cfg);
+	}
+	/* After gsup: port names are unique across both kinds. */
+	gs = config_setting_get_member(root, "http");
+	if (gs) {
+		cf_apply_http(s, gs, cfg);
+	}
+	gs = config_setting_get_member(root, "modems");
+	if (gs) {
+		cf_apply_modems(s, gs, cfg);
 	}
 	if (s->n_errors) {
 		talloc_free(cfg);
@@ -508,8 +824,10 @@ static void print_group(const char *prefix, const struct cf *schema)
 			continue;
 		}
 		printf("%-26s %-8s ", key, short_type_name(f->type));
-		if (f->type == CF_STR || f->type == CF_PATH) {
-			printf("default %s", f->required ? "(required)" : f->def_str);
+		if (f->type == CF_STRLIST) {
+			printf("default none");
+		} else if (f->type == CF_STR || f->type == CF_PATH) {
+			printf("default %s", f->required ? "(required)" : f->def_str ? f->def_str : "none");
 		} else if (f->type == CF_BOOL) {
 			printf("default %s", f->def_int ? "true" : "false");
 		} else {
@@ -524,4 +842,8 @@ void config_print_schema(void)
 	print_group("", cf_root);
 	printf("gsup                       list of USSD ports to OsmoHLR, each a group:\n");
 	print_group("gsup.[N].", cf_gsup);
+	printf("http                       list of HTTP USSD ports for operator/aggregator gateways, each a group:\n");
+	print_group("http.[N].", cf_http);
+	printf("modems                     list of GSM modems (libgammu), each a group:\n");
+	print_group("modems.[N].", cf_modem);
 }

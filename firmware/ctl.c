@@ -2,6 +2,7 @@
  *
  * Protocol (unix stream socket, one request per line, at most CTL_LINE_MAX bytes):
  *   status | content import DIR | content validate [DIR] | dial CODE [ID] | in TEXT | bye
+ *   | sms status | sms outbox [N] | sms send NUMBER TEXT
  * Every answer is a header line "TYPE LEN\n" followed by exactly LEN bytes, TYPE one of
  * OK, ERR, CON (a screen awaiting input) or END (a final screen). A connection holds at most one
  * dial dialog; it runs through the same session engine as every other port, with the caps of
@@ -9,6 +10,7 @@
  * so a stuck client never blocks the daemon. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -21,6 +23,7 @@
 #include <osmocom/core/utils.h>
 
 #include <yordam/log.h>
+#include <yordam/sms.h>
 #include <yordam/ussd.h>
 
 #include "daemon.h"
@@ -122,6 +125,47 @@ static void cmd_dial(struct ctl_conn *cc, char *args)
 	}
 }
 
+/* sms outbox [N]: the last N parts, newest first, numbers masked (sms_outbox_list). */
+static void cmd_sms_outbox(struct ctl_conn *cc, struct daemon *d, const char *arg, void *tmp)
+{
+	char *end = NULL;
+	unsigned long n = 20;
+	char *list;
+
+	if (arg) {
+		errno = 0;
+		n = strtoul(arg, &end, 10);
+		if (errno || end == arg || *end || n == 0 || n > 100000) {
+			conn_send(cc, "ERR", "usage: sms outbox [N], N = 1..100000\n");
+			return;
+		}
+	}
+	list = d->sms ? sms_outbox_list(d->sms, tmp, (unsigned)n) : NULL;
+	conn_send(cc, list ? "OK" : "ERR", list ? list : "sms: off\n");
+}
+
+/* sms send NUMBER TEXT: through the same API the rest of the daemon uses. */
+static void cmd_sms_send(struct ctl_conn *cc, struct daemon *d, char *args)
+{
+	char *sp = strchr(args, ' ');
+	char msg[64];
+	int rc;
+
+	if (!sp || !sp[1]) {
+		conn_send(cc, "ERR", "usage: sms send NUMBER TEXT\n");
+		return;
+	}
+	*sp = '\0';
+	rc = d->sms ? sms_send(d->sms, args, sp + 1, NULL, 0) : -ENODEV;
+	if (rc < 0) {
+		snprintf(msg, sizeof(msg), "sms send: %s\n", strerror(-rc));
+		conn_send(cc, "ERR", msg);
+		return;
+	}
+	snprintf(msg, sizeof(msg), "queued %d part(s)\n", rc);
+	conn_send(cc, "OK", msg);
+}
+
 static void conn_handle_line(struct ctl_conn *cc, char *line)
 {
 	struct daemon *d = cc->ctl->d;
@@ -145,6 +189,12 @@ static void conn_handle_line(struct ctl_conn *cc, char *line)
 		} else {
 			ussd_session_input(cc->sess, line[2] ? line + 3 : "");
 		}
+	} else if (!strcmp(line, "sms status")) {
+		conn_send(cc, "OK", d->sms ? sms_status(d->sms, tmp) : "sms: off\n");
+	} else if (!strcmp(line, "sms outbox") || !strncmp(line, "sms outbox ", 11)) {
+		cmd_sms_outbox(cc, d, line[10] ? line + 11 : NULL, tmp);
+	} else if (!strncmp(line, "sms send ", 9)) {
+		cmd_sms_send(cc, d, line + 9);
 	} else if (!strcmp(line, "bye")) {
 		if (cc->sess) {
 			ussd_session_abort(cc->sess, "caller hung up");
@@ -154,7 +204,7 @@ static void conn_handle_line(struct ctl_conn *cc, char *line)
 	} else {
 		conn_send(cc, "ERR",
 			  "unknown command; commands: status, content import DIR, content validate [DIR], "
-			  "dial CODE [ID], in TEXT, bye\n");
+			  "dial CODE [ID], in TEXT, sms status, sms outbox [N], sms send NUMBER TEXT, bye\n");
 	}
 	talloc_free(tmp);
 }

@@ -9,9 +9,12 @@
 #include <osmocom/core/utils.h>
 
 #include <yordam/gsup_port.h>
+#include <yordam/http_port.h>
 #include <yordam/log.h>
 #include <yordam/menu.h>
+#include <yordam/modem.h>
 #include <yordam/secret.h>
+#include <yordam/sms.h>
 #include <yordam/store.h>
 #include <yordam/ussd.h>
 
@@ -20,6 +23,51 @@
 static void log_report_cb(void *data, bool error, const char *msg)
 {
 	LOGP(DMENU, error ? LOGL_ERROR : LOGL_NOTICE, "%s\n", msg);
+}
+
+/* The SMS service asks for the tree on every message: content import swaps it. */
+static const struct menu_tree *daemon_tree(void *data)
+{
+	struct daemon *d = data;
+
+	return d->tree;
+}
+
+/* Modems, and the SMS service they feed: the service first (the modems' callbacks go to it), then one modem per
+ * configured entry, then the service resumes what the last run left (sms_start). */
+static int daemon_sms(struct daemon *d)
+{
+	const struct yordam_config *cfg = d->cfg;
+	struct modem_callbacks cb = {
+		.sms_received = sms_on_received,
+		.sms_send_result = sms_on_send_result,
+		.delivery_report = sms_on_delivery_report,
+		.state_changed = sms_on_state_changed,
+	};
+	unsigned i;
+	int rc;
+
+	d->sms = sms_alloc(d->ctx, &cfg->sms, d->store, d->secret, daemon_tree, d);
+	if (!d->sms) {
+		return -ENOMEM;
+	}
+	cb.data = d->sms;
+	for (i = 0; i < cfg->n_modems; i++) {
+		d->modems[i] = modem_alloc(d->ctx, &cfg->modems[i], &cb);
+		if (!d->modems[i]) {
+			fprintf(stderr, "modem %s: cannot start\n", cfg->modems[i].name);
+			return -ENOMEM;
+		}
+		rc = sms_add_modem(d->sms, d->modems[i]);
+		if (rc < 0) {
+			return rc;
+		}
+	}
+	rc = sms_start(d->sms);
+	if (rc < 0) {
+		fprintf(stderr, "SMS service: cannot resume from the store: %s\n", strerror(-rc));
+	}
+	return rc;
 }
 
 static int daemon_content(struct daemon *d)
@@ -98,13 +146,26 @@ int daemon_init(struct daemon *d, void *ctx, const struct yordam_config *cfg)
 			goto fail;
 		}
 	}
+	for (i = 0; i < cfg->n_http; i++) {
+		d->http[i] = http_port_alloc(ctx, d->engine, &cfg->http[i]);
+		if (!d->http[i]) {
+			fprintf(stderr, "http port %s: cannot start (see the log)\n", cfg->http[i].name);
+			rc = -EIO;
+			goto fail;
+		}
+	}
+	rc = daemon_sms(d);
+	if (rc < 0) {
+		goto fail;
+	}
 	d->ctl = ctl_alloc(d, cfg->control.socket);
 	if (!d->ctl) {
 		fprintf(stderr, "%s: cannot open the control socket: %s\n", cfg->control.socket, strerror(errno));
 		rc = -EIO;
 		goto fail;
 	}
-	LOGP(DMAIN, LOGL_NOTICE, "yordamd up: %u gsup port(s), control socket %s\n", cfg->n_gsup, cfg->control.socket);
+	LOGP(DMAIN, LOGL_NOTICE, "yordamd up: %u gsup port(s), %u http port(s), control socket %s\n", cfg->n_gsup,
+	     cfg->n_http, cfg->control.socket);
 	return 0;
 fail:
 	daemon_fini(d);
@@ -117,6 +178,21 @@ void daemon_fini(struct daemon *d)
 
 	ctl_free(d->ctl);
 	d->ctl = NULL;
+	/* Each modem leaves the SMS service first (its received parts are committed and deleted while it is still
+	 * there), then stops, answering its queued sends (-ECANCELED) to the service, which records them. */
+	for (i = CONFIG_MAX_MODEMS - 1; i >= 0; i--) {
+		if (d->modems[i]) {
+			sms_remove_modem(d->sms, d->modems[i]);
+			modem_free(d->modems[i]);
+			d->modems[i] = NULL;
+		}
+	}
+	sms_free(d->sms);
+	d->sms = NULL;
+	for (i = CONFIG_MAX_HTTP - 1; i >= 0; i--) {
+		http_port_free(d->http[i]);
+		d->http[i] = NULL;
+	}
 	for (i = CONFIG_MAX_GSUP - 1; i >= 0; i--) {
 		gsup_port_free(d->gsup[i]);
 		d->gsup[i] = NULL;
@@ -158,6 +234,24 @@ char *daemon_status(struct daemon *d, void *ctx)
 			p->name, p->kind, p->link_up ? "up" : "DOWN", p->caps.gsm7, p->caps.ucs2, p->open_sessions,
 			p->stats.sessions, p->stats.screens, p->stats.invalid, p->stats.timeouts, p->stats.aborts,
 			p->stats.tx_errors, extra[0] ? "\n    " : "", extra);
+	}
+	if (d->sms) {
+		s = talloc_asprintf_append(s, "%s", sms_status(d->sms, s));
+	}
+	s = talloc_asprintf_append(s, "modems: %u\n", d->cfg->n_modems);
+	for (unsigned i = 0; i < d->cfg->n_modems && s; i++) {
+		struct modem_status ms;
+		if (!d->modems[i]) {
+			continue;
+		}
+		modem_get_status(d->modems[i], &ms);
+		s = talloc_asprintf_append(
+			s,
+			"  %s: %s, signal %d%%, network %s, IMSI %s, rx %" PRIu64 ", tx %" PRIu64 ", tx errors %" PRIu64
+			", reopens %" PRIu64 ", resets %" PRIu64 ", calls %" PRIu64 "%s%s\n",
+			ms.name, modem_state_name(ms.state), ms.signal_percent, ms.network[0] ? ms.network : "?",
+			ms.imsi[0] ? ms.imsi : "?", ms.rx_parts, ms.tx_parts, ms.tx_errors, ms.reopens, ms.resets,
+			ms.calls, ms.last_error[0] ? ", last error: " : "", ms.last_error);
 	}
 	return s;
 }

@@ -11,6 +11,9 @@ struct secret;
 struct ussd_engine;
 struct menu_tree;
 struct gsup_port;
+struct http_port;
+struct modem;
+struct sms_service;
 struct ctl;
 
 struct daemon {
@@ -21,6 +24,9 @@ struct daemon {
 	struct ussd_engine *engine;
 	struct menu_tree *tree; /* in service */
 	struct gsup_port *gsup[CONFIG_MAX_GSUP];
+	struct http_port *http[CONFIG_MAX_HTTP];
+	struct sms_service *sms;
+	struct modem *modems[CONFIG_MAX_MODEMS];
 	struct ctl *ctl;
 	time_t started;
 };

@@ -28,6 +28,9 @@ static void usage(FILE *f)
 		   "  content validate [DIR]     check a pack (or the content in service) against every port\n"
 		   "  dial CODE [--as ID]        walk the menus from this terminal, e.g. dial '*100#';\n"
 		   "                             answers are read from standard input, one per line\n"
+		   "  sms status                 SMS counters and queue figures\n"
+		   "  sms outbox [N]             the last N outbox parts (numbers masked)\n"
+		   "  sms send NUMBER TEXT...    queue an SMS through the one send API\n"
 		   "Options:\n"
 		   "  -c, --config FILE   take the control socket from yordamd's configuration (default " DEFAULT_CONFIG
 		   ")\n"
@@ -277,6 +280,17 @@ int main(int argc, char **argv)
 			return 2;
 		}
 		snprintf(req, sizeof(req), "content validate%s%s", argc == 3 ? " " : "", argc == 3 ? dir : "");
+	} else if (!strcmp(argv[0], "sms") && argc >= 2) {
+		size_t used = 0;
+		int i;
+		for (i = 0; i < argc; i++) {
+			int n = snprintf(req + used, sizeof(req) - used, "%s%s", i ? " " : "", argv[i]);
+			if (n < 0 || (size_t)n >= sizeof(req) - used || strchr(argv[i], '\n')) {
+				fprintf(stderr, "yordamctl: request too long or holds a line break\n");
+				return 2;
+			}
+			used += (size_t)n;
+		}
 	} else if (!strcmp(argv[0], "dial") && argc >= 2) {
 		/* allow "dial CODE --as ID" as well as "--as ID dial CODE" */
 		optind = 2;

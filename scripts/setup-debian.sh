@@ -6,10 +6,13 @@ set -eu
 PKGS="
 build-essential cmake pkg-config clang clang-format libclang-rt-14-dev
 libosmocore-dev libosmo-gsup-client-dev osmo-hlr
-libgammu-dev gammu
+libgammu-dev gammu gammu-smsd
 libsqlite3-dev sqlite3
 libconfig-dev
+libmicrohttpd-dev curl wrk
 libmbedtls-dev
+libjansson-dev
+openssl
 libcmocka-dev
 python3
 socat

@@ -19,7 +19,11 @@ YORDAMCTL = os.path.join(BUILD, "firmware", "yordamctl")
 class Yordamd:
     def __init__(self, hlr_address="127.0.0.1", euse="yordam", content=None, idle_timeout=60,
                  max_gsm7=128, max_ucs2=56, extra_gsup="", workdir=None, log_level="info",
-                 reconnect_min_ms=200, reconnect_max_ms=1000, hlr_port=4222):
+                 reconnect_min_ms=200, reconnect_max_ms=1000, hlr_port=4222, extra_config="", gsup=True,
+                 resume_window=None):
+        """extra_config is appended to the file (e.g. an `http = ( ... );` list); gsup=False
+        leaves the gsup list out (a daemon serving only other ports); resume_window sets
+        ussd.resume_window when given."""
         self.tmp = tempfile.TemporaryDirectory(prefix="yordamd-") if workdir is None else None
         self.dir = workdir or self.tmp.name
         self.content = content or os.path.join(SRC, "tests", "data", "ipack")
@@ -27,16 +31,20 @@ class Yordamd:
         self.sock = os.path.join(self.dir, "yordamd.sock")
         self.logpath = os.path.join(self.dir, "yordamd.log")
         self.db = os.path.join(self.dir, "yordam.db")
+        resume = "" if resume_window is None else f"resume_window = {resume_window}; "
+        gsup_section = f"""
+gsup = ( {{ name = "hlr"; euse = "{euse}"; address = "{hlr_address}"; port = {hlr_port};
+           max_gsm7 = {max_gsm7}; max_ucs2 = {max_ucs2};
+           reconnect_min_ms = {reconnect_min_ms}; reconnect_max_ms = {reconnect_max_ms}; {extra_gsup} }} );
+""" if gsup else ""
         with open(self.conf, "w") as f:
             f.write(f"""
 log: {{ level = "{log_level}"; timestamps = true; }};
 store: {{ path = "yordam.db"; key_file = "yordam.key"; }};
 content: {{ dir = "{self.content}"; fallback_language = "en"; import = "if-empty"; }};
 control: {{ socket = "yordamd.sock"; }};
-ussd: {{ idle_timeout = {idle_timeout}; dial_gsm7 = {max_gsm7}; dial_ucs2 = {max_ucs2}; }};
-gsup = ( {{ name = "hlr"; euse = "{euse}"; address = "{hlr_address}"; port = {hlr_port};
-           max_gsm7 = {max_gsm7}; max_ucs2 = {max_ucs2};
-           reconnect_min_ms = {reconnect_min_ms}; reconnect_max_ms = {reconnect_max_ms}; {extra_gsup} }} );
+ussd: {{ idle_timeout = {idle_timeout}; {resume}dial_gsm7 = {max_gsm7}; dial_ucs2 = {max_ucs2}; }};
+{gsup_section}{extra_config}
 """)
         self.proc = None
 

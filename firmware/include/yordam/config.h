@@ -8,8 +8,13 @@
 #include <stddef.h>
 
 #include <yordam/gsup_port.h>
+#include <yordam/http_port.h>
+#include <yordam/modem.h>
+#include <yordam/sms.h>
 
-#define CONFIG_MAX_GSUP 8
+#define CONFIG_MAX_GSUP	  8
+#define CONFIG_MAX_HTTP	  4
+#define CONFIG_MAX_MODEMS 8
 
 struct yordam_config {
 	char *file; /* the file it came from */
@@ -34,8 +39,13 @@ struct yordam_config {
 		int resume_window;
 		int dial_gsm7, dial_ucs2; /* screen caps of `yordamctl dial` */
 	} ussd;
+	struct sms_cfg sms; /* SMS service (inbox, replies, outbox) */
 	unsigned n_gsup;
 	struct gsup_port_cfg gsup[CONFIG_MAX_GSUP];
+	unsigned n_http;
+	struct http_port_cfg http[CONFIG_MAX_HTTP];
+	unsigned n_modems;
+	struct modem_cfg modems[CONFIG_MAX_MODEMS]; /* strings are talloc children of the config */
 };
 
 /* Load and validate path into a new config (talloc child of ctx). On error returns NULL and

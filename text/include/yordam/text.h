@@ -10,9 +10,9 @@
 #include <stdint.h>
 
 /* Longest USSD string: 160 octets = 182 GSM-7 septets or 80 UCS-2 characters. */
-#define TEXT_USSD_MAX_OCTETS 160
+#define TEXT_USSD_MAX_OCTETS  160
 #define TEXT_USSD_MAX_SEPTETS 182
-#define TEXT_USSD_MAX_UCS2 80
+#define TEXT_USSD_MAX_UCS2    80
 
 enum text_coding {
 	TEXT_GSM7, /* GSM 7-bit default alphabet + extension table (escape = 2 septets) */
@@ -29,7 +29,8 @@ bool text_utf8_valid(const char *s, size_t len);
 
 /* Folds, applied before choosing a coding. */
 #define TEXT_FOLD_UZ 0x1 /* U+02BB U+02BC U+2018 U+2019 -> ' (keeps Uzbek Latin in GSM-7) */
-#define TEXT_FOLD_TYPO 0x2 /* U+201C U+201D U+201E U+00AB U+00BB -> ", U+2013 U+2014 U+2212 -> -, U+2026 -> ..., U+00A0 -> space */
+#define TEXT_FOLD_TYPO \
+	0x2 /* U+201C U+201D U+201E U+00AB U+00BB -> ", U+2013 U+2014 U+2212 -> -, U+2026 -> ..., U+00A0 -> space */
 
 /* Fold s into a new NUL-terminated talloc string (child of ctx). NULL on invalid UTF-8 or OOM. */
 char *text_fold(void *ctx, const char *s, unsigned flags);
@@ -80,9 +81,9 @@ int text_ucs2_decode(const uint8_t *in, size_t len, char *out, size_t outlen);
  * concatenated message loses room to its UDH, leaving 153 / 67 per part. */
 #define TEXT_SMS_SINGLE_GSM7 160
 #define TEXT_SMS_SINGLE_UCS2 70
-#define TEXT_SMS_PART_GSM7 153
-#define TEXT_SMS_PART_UCS2 67
-#define TEXT_SMS_MAX_PARTS 255
+#define TEXT_SMS_PART_GSM7   153
+#define TEXT_SMS_PART_UCS2   67
+#define TEXT_SMS_MAX_PARTS   255
 
 struct text_sms_split {
 	enum text_coding coding;

@@ -19,13 +19,13 @@
 #include <yordam/text.h>
 
 #define FAC_OP_PROCESS_USS_REQ 59
-#define FAC_OP_USS_REQ 60
-#define FAC_OP_USS_NOTIFY 61
+#define FAC_OP_USS_REQ	       60
+#define FAC_OP_USS_NOTIFY      61
 
-#define FAC_COMP_INVOKE 0xA1
+#define FAC_COMP_INVOKE	       0xA1
 #define FAC_COMP_RETURN_RESULT 0xA2
-#define FAC_COMP_RETURN_ERROR 0xA3
-#define FAC_COMP_REJECT 0xA4
+#define FAC_COMP_RETURN_ERROR  0xA3
+#define FAC_COMP_REJECT	       0xA4
 
 /* Data coding schemes (3GPP TS 23.038 §5) we emit: */
 #define FAC_DCS_GSM7 0x0F /* GSM 7-bit default alphabet, language unspecified */
@@ -35,13 +35,13 @@
 #define FAC_MAX_LEN 200
 
 struct fac_component {
-	uint8_t type;        /* FAC_COMP_* */
-	int invoke_id;       /* -1 when absent (Reject with NULL invokeID) */
-	int opcode;          /* -1 when absent (ReturnResult without result, ReturnError, Reject) */
-	int error_code;      /* ReturnError: localValue error code, else -1 */
-	int problem_tag;     /* Reject: problem tag (0x80..0x83), else -1 */
-	int problem_code;    /* Reject: problem code, else -1 */
-	bool has_ussd;       /* a USSD-Arg/USSD-Res with dcs and string was present */
+	uint8_t type;	  /* FAC_COMP_* */
+	int invoke_id;	  /* -1 when absent (Reject with NULL invokeID) */
+	int opcode;	  /* -1 when absent (ReturnResult without result, ReturnError, Reject) */
+	int error_code;	  /* ReturnError: localValue error code, else -1 */
+	int problem_tag;  /* Reject: problem tag (0x80..0x83), else -1 */
+	int problem_code; /* Reject: problem code, else -1 */
+	bool has_ussd;	  /* a USSD-Arg/USSD-Res with dcs and string was present */
 	uint8_t dcs;
 	uint8_t ussd[TEXT_USSD_MAX_OCTETS]; /* the raw USSD-String */
 	size_t ussd_len;
