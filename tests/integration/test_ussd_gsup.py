@@ -177,6 +177,16 @@ class UssdGsup(unittest.TestCase):
         self.assert_screen(self.msc.cont(imsi, sid, '0'), 'Your rights')
         self.msc.abort(imsi, sid)
 
+    def test_ucs2_answer_from_phone(self):
+        # A handset set to UCS-2 sends its answers UCS-2 coded (DCS 0x48): decoded like GSM-7.
+        imsi, sid, r = self.dial(EN)
+        inv = self.msc._net_invoke[sid]
+        self.msc.send(gsupmsc.PROC_SS_REQUEST, imsi, sid, CONTINUE,
+                      gsupmsc.encode_return_result(inv, gsupmsc.OP_USS_REQ, '1', dcs=0x48,
+                                                   octets='1'.encode('utf-16-be')))
+        self.assert_screen(self.msc.wait_reply(sid), 'Your rights', '1 Equal pay')
+        self.msc.abort(imsi, sid)
+
     def test_russian_ucs2_screens(self):
         imsi, sid, r = self.dial(RU)
         self.assert_screen(r, 'Сохранено' if 'Сохранено' in r.text else 'Язык сохранён')
