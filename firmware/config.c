@@ -286,6 +286,44 @@ static const struct cf cf_modem[] = {
 	CF_END,
 };
 
+#define SYNC_OFF(m) offsetof(struct yordam_config, sync.m)
+
+static const struct cf cf_sync[] = {
+	{"enabled", CF_BOOL, false, 0, 1, NULL, 0, NULL, NULL, SYNC_OFF(enabled),
+	 "sync the journal and content bundles with the central platform", NULL},
+	{"address", CF_STR, false, 0, 0, NULL, 0, NULL, NULL, SYNC_OFF(address),
+	 "platform address (numeric IPv4 or IPv6; a name would block the loop)", check_ip},
+	{"port", CF_U16, false, 1, 65535, NULL, 8443, NULL, NULL, SYNC_OFF(port), "platform port", NULL},
+	{"host", CF_STR, false, 0, 0, NULL, 0, NULL, NULL, SYNC_OFF(host),
+	 "platform name checked in its certificate (SNI and Host)", NULL},
+	{"ca_file", CF_PATH, false, 0, 0, NULL, 0, NULL, NULL, SYNC_OFF(ca_file),
+	 "the platform CA (PEM), the only trust anchor", NULL},
+	{"cert_file", CF_PATH, false, 0, 0, NULL, 0, NULL, NULL, SYNC_OFF(cert_file),
+	 "this appliance's certificate (PEM, CN = appliance id)", NULL},
+	{"key_file", CF_PATH, false, 0, 0, NULL, 0, NULL, NULL, SYNC_OFF(key_file), "and its private key (PEM)", NULL},
+	{"bundle_key_file", CF_PATH, false, 0, 0, NULL, 0, NULL, NULL, SYNC_OFF(bundle_key_file),
+	 "the platform's bundle signing public key (PEM, EC P-256)", NULL},
+	{"work_dir", CF_PATH, false, 0, 0, "sync", 0, NULL, NULL, SYNC_OFF(work_dir),
+	 "directory for verified bundles being applied (created mode 0700)", NULL},
+	{"interval", CF_UINT, false, 1, 86400, NULL, 300, NULL, NULL, SYNC_OFF(interval),
+	 "seconds between successful sync rounds", NULL},
+	{"backoff_min_ms", CF_UINT, false, 100, 3600000, NULL, 5000, NULL, NULL, SYNC_OFF(backoff_min_ms),
+	 "first retry delay after a failed round (doubles per failure, with jitter)", NULL},
+	{"backoff_max_ms", CF_UINT, false, 100, 86400000, NULL, 600000, NULL, NULL, SYNC_OFF(backoff_max_ms),
+	 "longest retry delay", NULL},
+	{"timeout", CF_UINT, false, 1, 600, NULL, 30, NULL, NULL, SYNC_OFF(timeout),
+	 "seconds of silence from the platform that end a round", NULL},
+	{"batch_size", CF_UINT, false, 1, 10000, NULL, 500, NULL, NULL, SYNC_OFF(batch_size),
+	 "journal records per request", NULL},
+	{"counters_interval", CF_UINT, false, 1, 86400, NULL, 3600, NULL, NULL, SYNC_OFF(counters_interval),
+	 "seconds between counters records in the journal (written only when a counter moved)", NULL},
+	{"retention_days", CF_UINT, false, 1, 3650, NULL, 7, NULL, NULL, SYNC_OFF(retention_days),
+	 "days finished SMS messages (sealed texts and numbers) are kept; queued ones always stay", NULL},
+	{"journal_retention_days", CF_UINT, false, 0, 3650, NULL, 7, NULL, NULL, SYNC_OFF(journal_retention_days),
+	 "days journal records are kept once the platform acknowledged them", NULL},
+	CF_END,
+};
+
 static const struct cf cf_root[] = {
 	{"log", CF_GROUP, false, 0, 0, NULL, 0, NULL, cf_log, 0, "logging", NULL},
 	{"store", CF_GROUP, false, 0, 0, NULL, 0, NULL, cf_store, 0, "the SQLite store", NULL},
@@ -293,6 +331,8 @@ static const struct cf cf_root[] = {
 	{"control", CF_GROUP, false, 0, 0, NULL, 0, NULL, cf_control, 0, "control socket", NULL},
 	{"ussd", CF_GROUP, false, 0, 0, NULL, 0, NULL, cf_ussd, 0, "USSD sessions", NULL},
 	{"sms", CF_GROUP, false, 0, 0, NULL, 0, NULL, cf_sms, 0, "SMS service over the modems", NULL},
+	{"sync", CF_GROUP, false, 0, 0, NULL, 0, NULL, cf_sync, 0, "sync with the central platform (docs/sync.md)",
+	 NULL},
 	/* "gsup", "http" and "modems" are lists of groups, handled in cf_finish */
 	CF_END,
 };
@@ -698,6 +738,35 @@ static void cf_apply_modems(struct cf_state *s, const config_setting_t *list, st
 	cfg->n_modems = (unsigned)n;
 }
 
+/* An enabled sync needs the platform's address and name and every key and certificate. */
+static void cf_check_sync(struct cf_state *s, const config_setting_t *grp, struct yordam_config *cfg)
+{
+	const struct {
+		const char *name;
+		const char *v;
+	} need[] = {
+		{"address", cfg->sync.address},	  {"host", cfg->sync.host},
+		{"ca_file", cfg->sync.ca_file},	  {"cert_file", cfg->sync.cert_file},
+		{"key_file", cfg->sync.key_file}, {"bundle_key_file", cfg->sync.bundle_key_file},
+	};
+	char key[64];
+	unsigned i;
+
+	if (!grp) {
+		return;
+	}
+	if (cfg->sync.backoff_min_ms > cfg->sync.backoff_max_ms) {
+		cf_error(s, grp, "sync", "backoff_min_ms (%u) exceeds backoff_max_ms (%u)", cfg->sync.backoff_min_ms,
+			 cfg->sync.backoff_max_ms);
+	}
+	for (i = 0; cfg->sync.enabled && i < ARRAY_SIZE(need); i++) {
+		if (!need[i].v) {
+			snprintf(key, sizeof(key), "sync.%s", need[i].name);
+			cf_error(s, grp, key, "required when sync.enabled is true");
+		}
+	}
+}
+
 static struct yordam_config *cf_finish(struct cf_state *s, config_t *lc)
 {
 	struct yordam_config *cfg = talloc_zero(s->ctx, struct yordam_config);
@@ -743,6 +812,7 @@ static struct yordam_config *cf_finish(struct cf_state *s, config_t *lc)
 	if (gs) {
 		cf_apply_modems(s, gs, cfg);
 	}
+	cf_check_sync(s, config_setting_get_member(root, "sync"), cfg);
 	if (s->n_errors) {
 		talloc_free(cfg);
 		return NULL;

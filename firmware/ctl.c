@@ -3,6 +3,7 @@
  * Protocol (unix stream socket, one request per line, at most CTL_LINE_MAX bytes):
  *   status | content import DIR | content validate [DIR] | dial CODE [ID] | in TEXT | bye
  *   | sms status | sms outbox [N] | sms send NUMBER TEXT
+ *   | sync status | sync now
  * Every answer is a header line "TYPE LEN\n" followed by exactly LEN bytes, TYPE one of
  * OK, ERR, CON (a screen awaiting input) or END (a final screen). A connection holds at most one
  * dial dialog; it runs through the same session engine as every other port, with the caps of
@@ -195,6 +196,12 @@ static void conn_handle_line(struct ctl_conn *cc, char *line)
 		cmd_sms_outbox(cc, d, line[10] ? line + 11 : NULL, tmp);
 	} else if (!strncmp(line, "sms send ", 9)) {
 		cmd_sms_send(cc, d, line + 9);
+	} else if (!strcmp(line, "sync status")) {
+		conn_send(cc, "OK", daemon_sync_status(d, tmp, false));
+	} else if (!strcmp(line, "sync now")) {
+		bool on = daemon_sync_trigger(d);
+
+		conn_send(cc, on ? "OK" : "ERR", on ? "sync round started\n" : "sync: off\n");
 	} else if (!strcmp(line, "bye")) {
 		if (cc->sess) {
 			ussd_session_abort(cc->sess, "caller hung up");
@@ -204,7 +211,8 @@ static void conn_handle_line(struct ctl_conn *cc, char *line)
 	} else {
 		conn_send(cc, "ERR",
 			  "unknown command; commands: status, content import DIR, content validate [DIR], "
-			  "dial CODE [ID], in TEXT, sms status, sms outbox [N], sms send NUMBER TEXT, bye\n");
+			  "dial CODE [ID], in TEXT, sms status, sms outbox [N], sms send NUMBER TEXT, sync status, "
+			  "sync now, bye\n");
 	}
 	talloc_free(tmp);
 }

@@ -158,6 +158,10 @@ int daemon_init(struct daemon *d, void *ctx, const struct yordam_config *cfg)
 	if (rc < 0) {
 		goto fail;
 	}
+	rc = daemon_sync_start(d);
+	if (rc < 0) {
+		goto fail;
+	}
 	d->ctl = ctl_alloc(d, cfg->control.socket);
 	if (!d->ctl) {
 		fprintf(stderr, "%s: cannot open the control socket: %s\n", cfg->control.socket, strerror(errno));
@@ -178,6 +182,7 @@ void daemon_fini(struct daemon *d)
 
 	ctl_free(d->ctl);
 	d->ctl = NULL;
+	daemon_sync_stop(d);
 	/* Each modem leaves the SMS service first (its received parts are committed and deleted while it is still
 	 * there), then stops, answering its queued sends (-ECANCELED) to the service, which records them. */
 	for (i = CONFIG_MAX_MODEMS - 1; i >= 0; i--) {
@@ -238,6 +243,7 @@ char *daemon_status(struct daemon *d, void *ctx)
 	if (d->sms) {
 		s = talloc_asprintf_append(s, "%s", sms_status(d->sms, s));
 	}
+	s = talloc_asprintf_append(s, "%s", daemon_sync_status(d, s, true));
 	s = talloc_asprintf_append(s, "modems: %u\n", d->cfg->n_modems);
 	for (unsigned i = 0; i < d->cfg->n_modems && s; i++) {
 		struct modem_status ms;

@@ -2,6 +2,7 @@
  * includes this. */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <yordam/config.h>
@@ -15,6 +16,7 @@ struct http_port;
 struct modem;
 struct sms_service;
 struct ctl;
+struct daemon_sync;
 
 struct daemon {
 	void *ctx;
@@ -28,6 +30,7 @@ struct daemon {
 	struct sms_service *sms;
 	struct modem *modems[CONFIG_MAX_MODEMS];
 	struct ctl *ctl;
+	struct daemon_sync *sync; /* NULL when sync is off */
 	time_t started;
 };
 
@@ -49,3 +52,16 @@ struct ctl *ctl_alloc(struct daemon *d, const char *path);
 void ctl_free(struct ctl *c);
 /* Human-readable status for `yordamctl status`. */
 char *daemon_status(struct daemon *d, void *ctx);
+
+/* Sync with the central platform (daemon_sync.c, docs/sync.md): start when sync.enabled (keys and
+ * certificates are loaded here; the network only at the first round), stop frees it. */
+int daemon_sync_start(struct daemon *d);
+void daemon_sync_stop(struct daemon *d);
+/* `yordamctl sync status` (brief: the one line of `yordamctl status`). */
+char *daemon_sync_status(struct daemon *d, void *ctx, bool brief);
+/* Start a sync round now (no-op when sync is off). */
+/* Start a sync round now; false when sync is off. */
+bool daemon_sync_trigger(struct daemon *d);
+/* Append a record to the durable journal (kinds in docs/sync.md); works with sync off too (the records wait).
+ * body is a JSON value; personal marks personal data (retention). 0 or -errno (logged). */
+int daemon_journal_append(struct daemon *d, const char *kind, const char *body, bool personal);

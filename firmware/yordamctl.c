@@ -31,6 +31,8 @@ static void usage(FILE *f)
 		   "  sms status                 SMS counters and queue figures\n"
 		   "  sms outbox [N]             the last N outbox parts (numbers masked)\n"
 		   "  sms send NUMBER TEXT...    queue an SMS through the one send API\n"
+		   "  sync status                last success, backlog, last error of the sync with the platform\n"
+		   "  sync now                   start a sync round now\n"
 		   "Options:\n"
 		   "  -c, --config FILE   take the control socket from yordamd's configuration (default " DEFAULT_CONFIG
 		   ")\n"
@@ -280,6 +282,8 @@ int main(int argc, char **argv)
 			return 2;
 		}
 		snprintf(req, sizeof(req), "content validate%s%s", argc == 3 ? " " : "", argc == 3 ? dir : "");
+	} else if (!strcmp(argv[0], "sync") && argc == 2 && (!strcmp(argv[1], "status") || !strcmp(argv[1], "now"))) {
+		snprintf(req, sizeof(req), "sync %s", argv[1]);
 	} else if (!strcmp(argv[0], "sms") && argc >= 2) {
 		size_t used = 0;
 		int i;

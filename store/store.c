@@ -18,6 +18,11 @@
 /* How long a writer waits for another connection (yordamctl, the sqlite3 CLI) before giving up with -EBUSY. */
 #define STORE_BUSY_TIMEOUT_MS 5000
 
+/* A finished inbox message m older than the cutoff ?1 with nothing of it left in the outbox queue. */
+#define STORE_SMS_DONE                                                                                    \
+	"m.state IN ('handled', 'quarantined') AND m.received < ?1 AND NOT EXISTS (SELECT 1 FROM sms_out" \
+	" AS o WHERE o.msg_id = m.id AND (o.state NOT IN ('sent', 'failed') OR o.created >= ?1))"
+
 enum store_stmt {
 	STORE_STMT_BEGIN,
 	STORE_STMT_COMMIT,
@@ -61,6 +66,20 @@ enum store_stmt {
 	STORE_STMT_SMS_STATS,
 	STORE_STMT_SMS_CALLER_GET,
 	STORE_STMT_SMS_CALLER_PUT,
+	STORE_STMT_JOURNAL_INS,
+	STORE_STMT_JOURNAL_READ,
+	STORE_STMT_JOURNAL_BACKLOG,
+	STORE_STMT_SYNC_STATE_GET,
+	STORE_STMT_SYNC_ACKED,
+	STORE_STMT_SYNC_RESULT_OK,
+	STORE_STMT_SYNC_RESULT_ERR,
+	STORE_STMT_SYNC_BUNDLE_GET,
+	STORE_STMT_SYNC_BUNDLE_SET,
+	STORE_STMT_PURGE_JOURNAL,
+	STORE_STMT_PURGE_SMS_PART,
+	STORE_STMT_PURGE_SMS_OUT,
+	STORE_STMT_PURGE_SMS_MSG,
+	STORE_STMT_PURGE_SMS_MORE,
 	_NUM_STORE_STMT
 };
 
@@ -161,6 +180,37 @@ static const char *const stmt_sql[] = {
 				      " opted_out = excluded.opted_out, notice_at = excluded.notice_at,"
 				      " more_enc = excluded.more_enc, more_lang = excluded.more_lang,"
 				      " updated = excluded.updated",
+	[STORE_STMT_JOURNAL_INS] = "INSERT INTO journal (kind, created, body, personal) VALUES (?1, ?2, ?3, ?4)",
+	[STORE_STMT_JOURNAL_READ] = "SELECT seq, kind, created, body, personal FROM journal WHERE seq > ?1"
+				    " ORDER BY seq LIMIT ?2",
+	[STORE_STMT_JOURNAL_BACKLOG] = "SELECT count(*) FROM journal WHERE seq > ?1",
+	[STORE_STMT_SYNC_STATE_GET] = "SELECT acked_seq, last_success, last_error, last_error_at FROM sync_state"
+				      " WHERE id = 1",
+	/* max(): an ack never goes backwards, whatever the caller passes. */
+	[STORE_STMT_SYNC_ACKED] = "UPDATE sync_state SET acked_seq = max(acked_seq, ?1) WHERE id = 1",
+	[STORE_STMT_SYNC_RESULT_OK] = "UPDATE sync_state SET last_success = ?1, last_error = '' WHERE id = 1",
+	[STORE_STMT_SYNC_RESULT_ERR] = "UPDATE sync_state SET last_error = ?2, last_error_at = ?1 WHERE id = 1",
+	[STORE_STMT_SYNC_BUNDLE_GET] = "SELECT version FROM sync_bundle WHERE kind = ?1",
+	[STORE_STMT_SYNC_BUNDLE_SET] = "INSERT INTO sync_bundle (kind, version, applied) VALUES (?1, ?2, ?3)"
+				       " ON CONFLICT (kind) DO UPDATE SET version = excluded.version,"
+				       " applied = excluded.applied",
+	/* Retention (store_retention_purge): only what the platform acknowledged leaves the journal. */
+	[STORE_STMT_PURGE_JOURNAL] = "DELETE FROM journal WHERE created < ?1"
+				     " AND seq <= (SELECT acked_seq FROM sync_state WHERE id = 1)",
+	/* A message is done when it was processed before the cutoff and every reply to it was sent or failed before
+	 * it: nothing is left in the outbox queue for it. Its parts, replies and then the message go, in that order
+	 * (foreign keys). Single parts (never linked to a message) are kept for duplicate recognition until the
+	 * cutoff; open multipart groups are kept. */
+	[STORE_STMT_PURGE_SMS_PART] = "DELETE FROM sms_part WHERE (msg_id IS NULL AND concat = 0 AND received < ?1)"
+				      " OR msg_id IN (SELECT m.id FROM sms_msg AS m WHERE " STORE_SMS_DONE ")",
+	[STORE_STMT_PURGE_SMS_OUT] =
+		"DELETE FROM sms_out WHERE state IN ('sent', 'failed') AND created < ?1"
+		" AND (msg_id IS NULL OR msg_id IN (SELECT m.id FROM sms_msg AS m WHERE " STORE_SMS_DONE "))",
+	[STORE_STMT_PURGE_SMS_MSG] = "DELETE FROM sms_msg AS m WHERE " STORE_SMS_DONE
+				     " AND NOT EXISTS (SELECT 1 FROM sms_part AS p WHERE p.msg_id = m.id)",
+	/* The sealed rest of a long reply (MORE) is not kept past the cutoff; STOP (opted_out) is. */
+	[STORE_STMT_PURGE_SMS_MORE] = "UPDATE sms_caller SET more_enc = NULL, more_lang = NULL"
+				      " WHERE more_enc IS NOT NULL AND updated < ?1",
 };
 
 _Static_assert(ARRAY_SIZE(stmt_sql) == _NUM_STORE_STMT, "one SQL string per enum store_stmt");
@@ -224,10 +274,29 @@ static const char *const upgrade_v3[] = {
 	NULL,
 };
 
+/* Sync (docs/sync.md): the durable journal sent up to the platform, and what the appliance knows of the platform.
+ * AUTOINCREMENT: a seq is never reused, not even after the highest rows were purged. personal = 1 marks a record
+ * carrying personal data (retention). sync_state has exactly one row. */
+static const char *const upgrade_v4[] = {
+	"CREATE TABLE journal (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" kind TEXT NOT NULL CHECK (length(kind) BETWEEN 1 AND 32 AND kind NOT GLOB '*[^a-z0-9_]*'),"
+	" created INTEGER NOT NULL, body TEXT NOT NULL CHECK (json_valid(body)),"
+	" personal INTEGER NOT NULL DEFAULT 0 CHECK (personal IN (0, 1)))",
+	"CREATE INDEX journal_created ON journal (created)",
+	"CREATE TABLE sync_state (id INTEGER PRIMARY KEY CHECK (id = 1), acked_seq INTEGER NOT NULL DEFAULT 0,"
+	" last_success INTEGER NOT NULL DEFAULT 0, last_error TEXT NOT NULL DEFAULT '',"
+	" last_error_at INTEGER NOT NULL DEFAULT 0)",
+	"INSERT INTO sync_state (id) VALUES (1)",
+	"CREATE TABLE sync_bundle (kind TEXT PRIMARY KEY, version INTEGER NOT NULL, applied INTEGER NOT NULL)"
+	" WITHOUT ROWID",
+	NULL,
+};
+
 static const char *const *const upgrade_path[] = {
 	upgrade_v1,
 	upgrade_v2,
 	upgrade_v3,
+	upgrade_v4,
 };
 
 _Static_assert(ARRAY_SIZE(upgrade_path) == STORE_SCHEMA_VERSION, "one upgrade step per schema version");
@@ -1782,4 +1851,239 @@ long store_sms_out_attempts(struct store *st, int64_t id)
 	n = sqlite3_column_int64(stmt, 0);
 	stmt_done(stmt);
 	return (long)n;
+}
+
+/* --- sync journal and retention ---------------------------------------------------------------- */
+
+static bool journal_kind_ok(const char *k)
+{
+	size_t n = k ? strlen(k) : 0;
+
+	return n >= 1 && n <= 32 && strspn(k, "abcdefghijklmnopqrstuvwxyz0123456789_") == n;
+}
+
+int store_journal_append(struct store *st, const char *kind, int64_t created, const char *body, bool personal,
+			 uint64_t *seq)
+{
+	sqlite3_stmt *stmt;
+	int rc = SQLITE_OK;
+
+	if (!st || !journal_kind_ok(kind) || !str_ok(body)) {
+		return -EINVAL;
+	}
+	stmt = st->stmt[STORE_STMT_JOURNAL_INS];
+	bind_text(&rc, stmt, 1, kind);
+	bind_int64(&rc, stmt, 2, created);
+	bind_text(&rc, stmt, 3, body);
+	bind_int64(&rc, stmt, 4, personal ? 1 : 0);
+	rc = stmt_exec(st, STORE_STMT_JOURNAL_INS, rc, "appending a journal record");
+	if (rc == 0 && seq) {
+		*seq = (uint64_t)last_id(st);
+	}
+	return rc;
+}
+
+int store_journal_read(struct store *st, uint64_t after, unsigned max, void *ctx, struct store_journal_rec *out)
+{
+	sqlite3_stmt *stmt;
+	unsigned n = 0;
+	int rc = SQLITE_OK;
+
+	if (!st || (max && !out) || after > INT64_MAX) {
+		return -EINVAL;
+	}
+	stmt = st->stmt[STORE_STMT_JOURNAL_READ];
+	bind_int64(&rc, stmt, 1, (int64_t)after);
+	bind_int64(&rc, stmt, 2, max);
+	if (rc != SQLITE_OK) {
+		rc = store_fail(st, rc, "binding a journal read");
+		stmt_done(stmt);
+		return rc;
+	}
+	while (n < max && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		const char *kind = (const char *)sqlite3_column_text(stmt, 1);
+		const char *body = (const char *)sqlite3_column_text(stmt, 3);
+
+		out[n].seq = (uint64_t)sqlite3_column_int64(stmt, 0);
+		out[n].created = sqlite3_column_int64(stmt, 2);
+		out[n].personal = sqlite3_column_int64(stmt, 4) != 0;
+		out[n].kind = talloc_strdup(ctx, kind ? kind : "");
+		out[n].body = talloc_strdup(ctx, body ? body : "null");
+		if (!out[n].kind || !out[n].body) {
+			stmt_done(stmt);
+			return -ENOMEM;
+		}
+		n++;
+	}
+	if (n < max && rc != SQLITE_DONE) {
+		rc = store_fail(st, rc, "reading the journal");
+		stmt_done(stmt);
+		return rc;
+	}
+	stmt_done(stmt);
+	return (int)n;
+}
+
+int store_journal_backlog(struct store *st, uint64_t after, uint64_t *count)
+{
+	int64_t n;
+	int rc = SQLITE_OK;
+
+	if (!st || !count || after > INT64_MAX) {
+		return -EINVAL;
+	}
+	bind_int64(&rc, st->stmt[STORE_STMT_JOURNAL_BACKLOG], 1, (int64_t)after);
+	if (rc != SQLITE_OK) {
+		rc = store_fail(st, rc, "binding the journal backlog");
+		stmt_done(st->stmt[STORE_STMT_JOURNAL_BACKLOG]);
+		return rc;
+	}
+	rc = stmt_int64(st, STORE_STMT_JOURNAL_BACKLOG, "counting the journal backlog", &n);
+	if (rc == 0) {
+		*count = n < 0 ? 0 : (uint64_t)n;
+	}
+	return rc;
+}
+
+int store_journal_acked(struct store *st, uint64_t seq)
+{
+	int rc = SQLITE_OK;
+
+	if (!st || seq > INT64_MAX) {
+		return -EINVAL;
+	}
+	bind_int64(&rc, st->stmt[STORE_STMT_SYNC_ACKED], 1, (int64_t)seq);
+	return stmt_exec(st, STORE_STMT_SYNC_ACKED, rc, "recording a journal ack");
+}
+
+int store_sync_state_get(struct store *st, struct store_sync_state *s)
+{
+	sqlite3_stmt *stmt;
+	const char *err;
+	int rc;
+
+	if (!st || !s) {
+		return -EINVAL;
+	}
+	memset(s, 0, sizeof(*s));
+	stmt = st->stmt[STORE_STMT_SYNC_STATE_GET];
+	rc = sqlite3_step(stmt);
+	if (rc != SQLITE_ROW) {
+		rc = store_fail(st, rc == SQLITE_DONE ? SQLITE_CORRUPT : rc, "reading the sync state");
+		stmt_done(stmt);
+		return rc;
+	}
+	s->acked_seq = (uint64_t)sqlite3_column_int64(stmt, 0);
+	s->last_success = sqlite3_column_int64(stmt, 1);
+	err = (const char *)sqlite3_column_text(stmt, 2);
+	osmo_strlcpy(s->last_error, err ? err : "", sizeof(s->last_error));
+	s->last_error_at = sqlite3_column_int64(stmt, 3);
+	stmt_done(stmt);
+	return 0;
+}
+
+int store_sync_result(struct store *st, int64_t now, const char *error)
+{
+	enum store_stmt id = error ? STORE_STMT_SYNC_RESULT_ERR : STORE_STMT_SYNC_RESULT_OK;
+	int rc = SQLITE_OK;
+
+	if (!st || (error && !utf8_valid(error))) {
+		return -EINVAL;
+	}
+	bind_int64(&rc, st->stmt[id], 1, now);
+	if (error) {
+		bind_text(&rc, st->stmt[id], 2, error);
+	}
+	return stmt_exec(st, id, rc, "recording a sync result");
+}
+
+int store_sync_bundle_get(struct store *st, const char *kind, uint64_t *version)
+{
+	sqlite3_stmt *stmt;
+	int rc = SQLITE_OK;
+
+	if (!st || !str_ok(kind) || !version) {
+		return -EINVAL;
+	}
+	*version = 0;
+	stmt = st->stmt[STORE_STMT_SYNC_BUNDLE_GET];
+	bind_text(&rc, stmt, 1, kind);
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_step(stmt);
+	}
+	if (rc == SQLITE_ROW) {
+		int64_t v = sqlite3_column_int64(stmt, 0);
+		*version = v < 0 ? 0 : (uint64_t)v;
+		rc = 0;
+	} else if (rc == SQLITE_DONE) {
+		rc = 0;
+	} else {
+		rc = store_fail(st, rc, "reading a bundle version");
+	}
+	stmt_done(stmt);
+	return rc;
+}
+
+int store_sync_bundle_set(struct store *st, const char *kind, uint64_t version, int64_t now)
+{
+	sqlite3_stmt *stmt;
+	int rc = SQLITE_OK;
+
+	if (!st || !str_ok(kind) || version > INT64_MAX) {
+		return -EINVAL;
+	}
+	stmt = st->stmt[STORE_STMT_SYNC_BUNDLE_SET];
+	bind_text(&rc, stmt, 1, kind);
+	bind_int64(&rc, stmt, 2, (int64_t)version);
+	bind_int64(&rc, stmt, 3, now);
+	return stmt_exec(st, STORE_STMT_SYNC_BUNDLE_SET, rc, "recording a bundle version");
+}
+
+static int purge_step(struct store *st, enum store_stmt id, int64_t before, const char *what, long *count)
+{
+	int rc = SQLITE_OK;
+
+	bind_int64(&rc, st->stmt[id], 1, before);
+	rc = stmt_exec(st, id, rc, what);
+	if (rc == 0) {
+		*count = (long)sqlite3_changes(st->db);
+	}
+	return rc;
+}
+
+int store_retention_purge(struct store *st, int64_t journal_before, int64_t sms_before, struct store_purge_counts *c)
+{
+	struct store_purge_counts n = {0};
+	int rc;
+
+	if (!st) {
+		return -EINVAL;
+	}
+	rc = store_begin(st);
+	if (rc < 0) {
+		return rc;
+	}
+	rc = purge_step(st, STORE_STMT_PURGE_JOURNAL, journal_before, "purging acknowledged journal records",
+			&n.journal);
+	if (rc == 0) {
+		rc = purge_step(st, STORE_STMT_PURGE_SMS_PART, sms_before, "purging received parts", &n.sms_parts);
+	}
+	if (rc == 0) {
+		rc = purge_step(st, STORE_STMT_PURGE_SMS_OUT, sms_before, "purging sent replies", &n.sms_out);
+	}
+	if (rc == 0) {
+		rc = purge_step(st, STORE_STMT_PURGE_SMS_MSG, sms_before, "purging finished messages", &n.sms_msgs);
+	}
+	if (rc == 0) {
+		rc = purge_step(st, STORE_STMT_PURGE_SMS_MORE, sms_before, "purging kept reply rests", &n.sms_more);
+	}
+	if (rc < 0) {
+		store_rollback(st);
+		return rc;
+	}
+	rc = store_commit(st);
+	if (rc == 0 && c) {
+		*c = n;
+	}
+	return rc;
 }

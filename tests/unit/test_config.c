@@ -294,6 +294,62 @@ static void test_modem_errors(void **state)
 		     "at most 8 modems");
 }
 
+static void test_sync(void **state)
+{
+	struct yordam_config *cfg = parse("");
+
+	assert_non_null(cfg);
+	assert_false(cfg->sync.enabled);
+	assert_int_equal(cfg->sync.port, 8443);
+	assert_int_equal(cfg->sync.interval, 300);
+	assert_int_equal(cfg->sync.batch_size, 500);
+	assert_int_equal(cfg->sync.retention_days, 7);
+	assert_string_equal(cfg->sync.work_dir, "/etc/yordam/sync");
+	talloc_free(cfg);
+
+	cfg = parse("sync: { enabled = true; address = \"10.8.0.1\"; port = 443; host = \"platform.example.org\";\n"
+		    " ca_file = \"ca.pem\"; cert_file = \"/etc/yordam/a.pem\"; key_file = \"a.key\";\n"
+		    " bundle_key_file = \"bundle.pub\"; interval = 60; backoff_min_ms = 1000; backoff_max_ms = 2000;\n"
+		    " batch_size = 100; retention_days = 14; journal_retention_days = 0; counters_interval = 5; };");
+	assert_non_null(cfg);
+	assert_true(cfg->sync.enabled);
+	assert_string_equal(cfg->sync.address, "10.8.0.1");
+	assert_int_equal(cfg->sync.port, 443);
+	assert_string_equal(cfg->sync.host, "platform.example.org");
+	assert_string_equal(cfg->sync.ca_file, "/etc/yordam/ca.pem");
+	assert_string_equal(cfg->sync.cert_file, "/etc/yordam/a.pem");
+	assert_string_equal(cfg->sync.bundle_key_file, "/etc/yordam/bundle.pub");
+	assert_int_equal(cfg->sync.interval, 60);
+	assert_int_equal(cfg->sync.backoff_max_ms, 2000);
+	assert_int_equal(cfg->sync.batch_size, 100);
+	assert_int_equal(cfg->sync.retention_days, 14);
+	assert_int_equal(cfg->sync.journal_retention_days, 0);
+	assert_int_equal(cfg->sync.counters_interval, 5);
+	talloc_free(cfg);
+
+	/* disabled: nothing else is needed */
+	cfg = parse("sync: { enabled = false; };");
+	assert_non_null(cfg);
+	talloc_free(cfg);
+}
+
+static void test_sync_errors(void **state)
+{
+	expect_error("sync: { enabled = true; };", "test.conf:1: key 'sync.address': required when sync.enabled");
+	expect_error("sync: { enabled = true; };", "key 'sync.bundle_key_file': required when sync.enabled");
+	expect_error("sync: {\n address = \"platform.example.org\"; };",
+		     "test.conf:2: key 'sync.address': 'platform.example.org': not an IPv4 or IPv6 address");
+	expect_error("sync: { port = 0; };", "key 'sync.port': value 0 out of range");
+	expect_error("sync: { batch_size = 20000; };", "key 'sync.batch_size': value 20000 out of range");
+	expect_error("sync: { retention_days = 0; };", "key 'sync.retention_days': value 0 out of range");
+	expect_error("sync: { enabled = 1; };", "key 'sync.enabled': must be true or false");
+	expect_error("sync: { server = \"x\"; };", "key 'sync.server': unknown key");
+	expect_error("sync: { ca_file = \"\"; };", "key 'sync.ca_file': must not be empty");
+	expect_error("sync: { backoff_min_ms = 5000; backoff_max_ms = 1000; };",
+		     "backoff_min_ms (5000) exceeds backoff_max_ms (1000)");
+	expect_error("sync = 1;", "key 'sync': must be a group");
+}
+
 static void test_sms(void **state)
 {
 	struct yordam_config *cfg = parse("");
@@ -348,7 +404,8 @@ int main(void)
 		cmocka_unit_test(test_missing_file), cmocka_unit_test(test_demo_configs_valid),
 		cmocka_unit_test(test_http),	     cmocka_unit_test(test_http_errors),
 		cmocka_unit_test(test_modems),	     cmocka_unit_test(test_modem_errors),
-		cmocka_unit_test(test_sms),
+		cmocka_unit_test(test_sms),	     cmocka_unit_test(test_sync),
+		cmocka_unit_test(test_sync_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,7 @@
 /* Unit tests for the SQLite store: open and pragmas, migrations, content import, iteration, callers. */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <ftw.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -56,7 +57,7 @@ static int teardown(void **state)
 /* Run the sqlite3 CLI on a file (a second, independent connection) and return its trimmed output. */
 static char *sqlite_cli(const char *path, const char *sql)
 {
-	char cmd[512], buf[4096];
+	char cmd[512], buf[16384];
 	size_t len = 0, n;
 	FILE *p;
 
@@ -184,7 +185,7 @@ static void test_fresh_open(void **state)
 	out = sqlite_cli(f->path, "PRAGMA journal_mode");
 	assert_string_equal(out, "wal");
 	out = sqlite_cli(f->path, "PRAGMA user_version");
-	assert_string_equal(out, "3");
+	assert_string_equal(out, "4");
 	import_a(st);
 	assert_int_equal(access(talloc_asprintf(g_ctx, "%s-wal", f->path), F_OK), 0);
 	store_close(st);
@@ -230,7 +231,8 @@ static void test_migrate_v1(void **state)
 	assert_string_equal(sqlite_cli(f->path, "PRAGMA user_version"), "1");
 
 	assert_int_equal(store_open(g_ctx, f->path, &st), 0);
-	assert_int_equal(store_schema_version(st), 3);
+	assert_int_equal(store_schema_version(st), 4);
+	assert_int_equal(STORE_SCHEMA_VERSION, 4);
 	assert_string_equal(sqlite_cli(f->path, "PRAGMA journal_mode"), "wal");
 
 	content = dump(st);
@@ -255,7 +257,10 @@ static void test_migrate_v1(void **state)
 	migrated = sqlite_cli(f->path, schema_sql);
 	assert_non_null(strstr(fresh, "CREATE TABLE caller"));
 	assert_non_null(strstr(fresh, "CREATE TABLE sms_out"));
+	assert_non_null(strstr(fresh, "CREATE TABLE journal"));
 	assert_string_equal(fresh, migrated);
+	/* the upgraded file has its one sync state row */
+	assert_string_equal(sqlite_cli(f->path, "SELECT id, acked_seq, last_success FROM sync_state"), "1|0|0");
 }
 
 static void test_content_replace_and_rollback(void **state)
@@ -470,6 +475,184 @@ static int group_cb(void *data, unsigned seq, const void *enc, size_t len)
 }
 
 /* The SMS tables (schema v3): parts with duplicate recognition, groups, messages, outbox, callers. */
+/* The sync journal (schema v4): append, read in batches, ack, backlog; seq never reused. */
+static void test_journal(void **state)
+{
+	struct fixture *f = *state;
+	struct store *st = NULL;
+	struct store_journal_rec r[4];
+	struct store_sync_state ss;
+	uint64_t seq, n, v;
+	void *tmp = talloc_new(g_ctx);
+	int i;
+
+	assert_int_equal(store_open(g_ctx, f->path, &st), 0);
+	assert_int_equal(store_journal_read(st, 0, 4, tmp, r), 0);
+	assert_int_equal(store_sync_state_get(st, &ss), 0);
+	assert_int_equal(ss.acked_seq, 0);
+	assert_int_equal(ss.last_success, 0);
+	for (i = 1; i <= 5; i++) {
+		char body[32];
+		snprintf(body, sizeof(body), "{\"n\":%d}", i);
+		assert_int_equal(store_journal_append(st, "counters", 1000 + i, body, i == 2, &seq), 0);
+		assert_int_equal(seq, (uint64_t)i);
+	}
+	/* bad kinds and bodies are refused */
+	assert_int_equal(store_journal_append(st, "Bad-Kind", 1, "{}", false, NULL), -EINVAL);
+	assert_int_equal(store_journal_append(st, "", 1, "{}", false, NULL), -EINVAL);
+	assert_int_equal(store_journal_append(st, "x", 1, "{not json", false, NULL), -EINVAL);
+	assert_int_equal(store_journal_read(st, 0, 3, tmp, r), 3);
+	assert_int_equal(r[0].seq, 1);
+	assert_int_equal(r[2].seq, 3);
+	assert_string_equal(r[1].kind, "counters");
+	assert_string_equal(r[1].body, "{\"n\":2}");
+	assert_true(r[1].personal);
+	assert_false(r[0].personal);
+	assert_int_equal(r[1].created, 1002);
+	assert_int_equal(store_journal_read(st, 3, 4, tmp, r), 2);
+	assert_int_equal(r[0].seq, 4);
+	assert_int_equal(store_journal_backlog(st, 0, &n), 0);
+	assert_int_equal(n, 5);
+	assert_int_equal(store_journal_acked(st, 3), 0);
+	assert_int_equal(store_journal_acked(st, 2), 0); /* never backwards */
+	assert_int_equal(store_sync_state_get(st, &ss), 0);
+	assert_int_equal(ss.acked_seq, 3);
+	assert_int_equal(store_journal_backlog(st, ss.acked_seq, &n), 0);
+	assert_int_equal(n, 2);
+
+	assert_int_equal(store_sync_result(st, 500, "platform unreachable"), 0);
+	assert_int_equal(store_sync_state_get(st, &ss), 0);
+	assert_string_equal(ss.last_error, "platform unreachable");
+	assert_int_equal(ss.last_error_at, 500);
+	assert_int_equal(store_sync_result(st, 600, NULL), 0);
+	assert_int_equal(store_sync_state_get(st, &ss), 0);
+	assert_string_equal(ss.last_error, "");
+	assert_int_equal(ss.last_success, 600);
+
+	assert_int_equal(store_sync_bundle_get(st, "content", &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(store_sync_bundle_set(st, "content", 7, 600), 0);
+	assert_int_equal(store_sync_bundle_set(st, "content", 8, 601), 0);
+	assert_int_equal(store_sync_bundle_get(st, "content", &v), 0);
+	assert_int_equal(v, 8);
+
+	/* retention takes acknowledged records only; a purged seq is never handed out again */
+	assert_int_equal(store_journal_acked(st, 5), 0);
+	assert_int_equal(store_retention_purge(st, 1005, 0, NULL), 0);
+	assert_int_equal(store_journal_read(st, 0, 4, tmp, r), 1);
+	assert_int_equal(r[0].seq, 5);
+	assert_int_equal(store_retention_purge(st, 2000, 0, NULL), 0);
+	assert_int_equal(store_journal_read(st, 0, 4, tmp, r), 0);
+	store_close(st);
+	assert_int_equal(store_open(g_ctx, f->path, &st), 0);
+	assert_int_equal(store_journal_append(st, "sms", 3000, "[]", false, &seq), 0);
+	assert_int_equal(seq, 6);
+	assert_int_equal(store_sync_state_get(st, &ss), 0);
+	assert_int_equal(ss.acked_seq, 5); /* durable */
+	store_close(st);
+	talloc_free(tmp);
+}
+
+static int64_t add_msg(struct store *st, uint8_t who, int64_t received, enum store_sms_msg_state state)
+{
+	struct store_sms_part p = {0};
+	struct store_sms_msg m = {0};
+	int64_t id;
+
+	memset(p.dedupe, who, 32);
+	p.dedupe[0] = (uint8_t)received;
+	memset(p.g.sender_key, who, 32);
+	p.sender_enc = "S";
+	p.sender_enc_len = 1;
+	p.text_enc = "T";
+	p.text_enc_len = 1;
+	p.received = received;
+	p.deadline = received;
+	assert_int_equal(store_sms_part_add(st, &p, 0, NULL), 0);
+	memcpy(m.sender_key, p.g.sender_key, 32);
+	m.sender_enc = "S";
+	m.sender_enc_len = 1;
+	m.text_enc = "T";
+	m.text_enc_len = 1;
+	m.parts = 1;
+	m.received = received;
+	assert_int_equal(store_sms_msg_add(st, &m, &id), 0);
+	if (state != STORE_SMS_MSG_NEW) {
+		assert_int_equal(store_sms_msg_finish(st, id, state, received), 0);
+	}
+	return id;
+}
+
+static int64_t add_reply(struct store *st, int64_t msg_id, uint8_t who, int64_t created, enum store_sms_out_state s)
+{
+	struct store_sms_out o = {0};
+	int64_t id;
+
+	memset(o.number_key, who, 32);
+	o.msg_id = msg_id;
+	o.number_enc = "N";
+	o.number_enc_len = 1;
+	o.text_enc = "R";
+	o.text_enc_len = 1;
+	o.total = o.seq = 1;
+	o.created = created;
+	assert_int_equal(store_sms_out_add(st, &o, &id), 0);
+	if (s != STORE_SMS_OUT_QUEUED) {
+		assert_int_equal(store_sms_out_update(st, id, s, "m1", 1, 0, created, created, true, false), 0);
+	}
+	return id;
+}
+
+/* Retention of SMS: finished and old goes (parts, replies, message), anything still queued stays. */
+static void test_retention_sms(void **state)
+{
+	struct fixture *f = *state;
+	struct store *st = NULL;
+	struct store_purge_counts c;
+	struct store_sms_caller sc = {0}, got;
+	uint8_t key[32];
+	int64_t done, pending, recent, quarantined, newmsg;
+
+	assert_int_equal(store_open(g_ctx, f->path, &st), 0);
+	done = add_msg(st, 1, 100, STORE_SMS_MSG_HANDLED);
+	add_reply(st, done, 1, 101, STORE_SMS_OUT_SENT);
+	add_reply(st, done, 1, 101, STORE_SMS_OUT_FAILED);
+	pending = add_msg(st, 2, 100, STORE_SMS_MSG_HANDLED);
+	add_reply(st, pending, 2, 101, STORE_SMS_OUT_SENT);
+	add_reply(st, pending, 2, 101, STORE_SMS_OUT_RETRY);
+	recent = add_msg(st, 3, 5000, STORE_SMS_MSG_HANDLED);
+	add_reply(st, recent, 3, 5001, STORE_SMS_OUT_SENT);
+	quarantined = add_msg(st, 4, 100, STORE_SMS_MSG_QUARANTINED);
+	newmsg = add_msg(st, 5, 100, STORE_SMS_MSG_NEW);
+	add_reply(st, 0, 6, 100, STORE_SMS_OUT_SENT);	/* no message: a sent notice */
+	add_reply(st, 0, 7, 100, STORE_SMS_OUT_QUEUED); /* still queued */
+	memset(key, 8, sizeof(key));
+	sc.opted_out = true;
+	sc.more_enc = "rest";
+	sc.more_enc_len = 4;
+	sc.more_lang = "en";
+	assert_int_equal(store_sms_caller_put(st, key, &sc, 100), 0);
+
+	assert_int_equal(store_retention_purge(st, 0, 1000, &c), 0);
+	assert_int_equal(c.sms_msgs, 2);  /* done, quarantined */
+	assert_int_equal(c.sms_out, 3);	  /* done's two, the notice */
+	assert_int_equal(c.sms_parts, 4); /* single parts (dedupe only) before the cutoff */
+	assert_int_equal(c.sms_more, 1);
+	assert_string_equal(sqlite_cli(f->path, "SELECT group_concat(id) FROM (SELECT id FROM sms_msg ORDER BY id)"),
+			    talloc_asprintf(g_ctx, "%" PRId64 ",%" PRId64 ",%" PRId64, pending, recent, newmsg));
+	assert_string_equal(sqlite_cli(f->path, "SELECT count(*) FROM sms_out WHERE state IN ('retry', 'queued')"),
+			    "2");
+	assert_string_equal(sqlite_cli(f->path, "SELECT count(*) FROM sms_part"), "1");
+	assert_int_equal(store_sms_caller_get(st, key, g_ctx, &got), 0);
+	assert_true(got.opted_out); /* STOP stays */
+	assert_null(got.more_enc);
+	(void)quarantined;
+	/* idempotent */
+	assert_int_equal(store_retention_purge(st, 0, 1000, &c), 0);
+	assert_int_equal(c.sms_msgs + c.sms_out + c.sms_parts + c.sms_more, 0);
+	store_close(st);
+}
+
 static void test_sms_tables(void **state)
 {
 	struct fixture *f = *state;
@@ -618,6 +801,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_garbage_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_paths, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sms_tables, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_journal, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_retention_sms, setup, teardown),
 	};
 	int rc;
 

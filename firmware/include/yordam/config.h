@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <yordam/gsup_port.h>
 #include <yordam/http_port.h>
@@ -40,6 +41,20 @@ struct yordam_config {
 		int dial_gsm7, dial_ucs2; /* screen caps of `yordamctl dial` */
 	} ussd;
 	struct sms_cfg sms; /* SMS service (inbox, replies, outbox) */
+	struct {
+		bool enabled;
+		char *address; /* numeric IPv4/IPv6 of the platform */
+		uint16_t port;
+		char *host; /* name checked in the platform's certificate */
+		char *ca_file, *cert_file, *key_file, *bundle_key_file, *work_dir;
+		unsigned interval;			 /* seconds between successful rounds */
+		unsigned backoff_min_ms, backoff_max_ms; /* retry delays after a failed round */
+		unsigned timeout;			 /* seconds of inactivity that end a round */
+		unsigned batch_size;			 /* journal records per request */
+		unsigned counters_interval;		 /* seconds between counters records */
+		unsigned retention_days;		 /* finished SMS texts and numbers */
+		unsigned journal_retention_days;	 /* acknowledged journal records */
+	} sync;
 	unsigned n_gsup;
 	struct gsup_port_cfg gsup[CONFIG_MAX_GSUP];
 	unsigned n_http;

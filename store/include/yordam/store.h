@@ -17,7 +17,7 @@
 struct store;
 
 /* Current schema version (PRAGMA user_version) written by this build. */
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 /* Length of the keyed hash that identifies a caller (HMAC-SHA256 of the IMSI/MSISDN). */
 #define STORE_CALLER_KEY_LEN 32
@@ -216,3 +216,45 @@ int store_sms_caller_get(struct store *st, const uint8_t key[STORE_CALLER_KEY_LE
 			 struct store_sms_caller *c);
 int store_sms_caller_put(struct store *st, const uint8_t key[STORE_CALLER_KEY_LEN], const struct store_sms_caller *c,
 			 int64_t now);
+
+/* --- sync journal and retention (docs/sync.md) ------------------------------------------------ */
+
+/* Append a record to the durable journal: kind 1..32 of a-z 0-9 _, body a JSON value (text), personal when the
+ * body carries personal data (purged by retention once acknowledged). *seq (may be NULL) gets its sequence number,
+ * strictly increasing and never reused. -EINVAL for a bad kind or body. Joins an open store_begin() transaction. */
+int store_journal_append(struct store *st, const char *kind, int64_t created, const char *body, bool personal,
+			 uint64_t *seq);
+
+struct store_journal_rec {
+	uint64_t seq;
+	int64_t created;
+	const char *kind, *body; /* talloc children of the ctx given to store_journal_read */
+	bool personal;
+};
+/* Up to max records with seq > after, ascending, into out[]: returns how many (0: none) or -errno. */
+int store_journal_read(struct store *st, uint64_t after, unsigned max, void *ctx, struct store_journal_rec *out);
+/* Records with seq > after. */
+int store_journal_backlog(struct store *st, uint64_t after, uint64_t *count);
+/* The platform acknowledged every record up to seq (durable when this returns 0; never goes backwards). */
+int store_journal_acked(struct store *st, uint64_t seq);
+
+struct store_sync_state {
+	uint64_t acked_seq;
+	int64_t last_success, last_error_at; /* 0: never */
+	char last_error[256];
+};
+int store_sync_state_get(struct store *st, struct store_sync_state *s);
+/* Remember how the last round went: error NULL for success. */
+int store_sync_result(struct store *st, int64_t now, const char *error);
+/* The bundle version of kind in service: 0 and *version (0 when none was ever applied). */
+int store_sync_bundle_get(struct store *st, const char *kind, uint64_t *version);
+int store_sync_bundle_set(struct store *st, const char *kind, uint64_t version, int64_t now);
+
+struct store_purge_counts {
+	long journal, sms_parts, sms_out, sms_msgs, sms_more;
+};
+/* Retention, in one transaction: acknowledged journal records created before journal_before; finished SMS
+ * messages received before sms_before with every reply sent or failed (their parts, replies and sealed texts and
+ * numbers), single parts and finished replies without a message before it, and the sealed rest of long replies
+ * (MORE) older than it. Nothing still in the outbox queue is touched, nor STOP. *c (may be NULL) gets the counts. */
+int store_retention_purge(struct store *st, int64_t journal_before, int64_t sms_before, struct store_purge_counts *c);
