@@ -115,7 +115,9 @@ sync: {{ enabled = true; address = "127.0.0.1"; port = {self.port}; host = "{syn
         self.assertIn('content version: 1', self.status())
         self.wait(lambda: self.records('bundle_applied') == 1, 'the bundle_applied record at the central')
 
-        # tampered: one byte of the payload changed; refused, version 1 stays in service
+        # tampered: one byte of the payload changed; refused, version 1 stays in service. The central is
+        # stopped meanwhile, so the appliance never sees the bundle before it is tampered with.
+        self.central.stop()
         self.central.publish(self.pack('v2', 'Tampered rights'))
         version, blob = self.central.query("SELECT version, blob FROM bundle WHERE kind = 'content' "
                                            'ORDER BY version DESC LIMIT 1')[0]
@@ -125,6 +127,7 @@ sync: {{ enabled = true; address = "127.0.0.1"; port = {self.port}; host = "{syn
         con.execute('UPDATE bundle SET blob = ? WHERE version = ?', (blob, version))
         con.commit()
         con.close()
+        self.central.start()
         self.wait_status(r'last error: .*signature does not verify')
         self.assertIn('Your labour rights', self.dial())
         self.assertIn('content version: 1', self.status())
