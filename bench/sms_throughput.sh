@@ -6,7 +6,10 @@
 #
 # "Durable" is measured from outside: a part's file disappears from the phone's inbox when the
 # daemon deletes it, which yordamd does only after the commit (gammu-smsd after writing its inbox
-# file). Environment: N (default 2000), BUILD, NO_BUILD=1, KEEP=1.
+# file). For yordamd also directly: YORDAM_SMS_TRACE makes it write the CLOCK_MONOTONIC time and
+# part count of every inbox commit, so injection-to-commit is printed per part, and `yordamctl
+# status` gives read-from-the-modem-to-commit percentiles. Environment: N (default 2000), BUILD,
+# NO_BUILD=1, KEEP=1, SMSD=0 (skip gammu-smsd).
 set -euo pipefail
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${BUILD:-$SRC/build-bench}
@@ -19,7 +22,7 @@ command -v gammu-smsd >/dev/null || echo "gammu-smsd not installed (scripts/setu
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/yordam-sms-bench.XXXXXX")
 cleanup() { if [[ -n "${KEEP:-}" ]]; then echo "kept $WORK" >&2; else rm -rf "$WORK"; fi; }
 trap cleanup EXIT
-SRC="$SRC" BUILD="$BUILD" N="$N" WORK="$WORK" exec python3 - <<'PY'
+SRC="$SRC" BUILD="$BUILD" N="$N" WORK="$WORK" SMSD="${SMSD:-1}" exec python3 - <<'PY'
 import os, re, signal, subprocess, sys, time
 
 SRC, BUILD, N, WORK = os.environ["SRC"], os.environ["BUILD"], int(os.environ["N"]), os.environ["WORK"]
@@ -58,7 +61,7 @@ def rss_peak(pid):
 
 def watch(inbox, t0, done, pid, timeout=600):
     """Poll the inbox: when each file vanished (durable), until done() holds. Returns (t_end, latencies, rss)."""
-    present = set(os.listdir(inbox))
+    present = set(str(n) for n in range(1, N + 1))  # all injected: some may be gone already
     gone = {}
     rss = 0
     while time.monotonic() - t0 < timeout:
@@ -92,7 +95,9 @@ sms: { rate_limit = 0; };
 modems = ( { name = "m1"; device = "%s"; connection = "none"; model = "dummy"; poll_ms = 100; } );
 """ % (SRC, phone))
     log = open(os.path.join(d, "yordamd.log"), "wb")
-    p = subprocess.Popen([os.path.join(BUILD, "firmware", "yordamd"), "-c", conf], stdout=log, stderr=log)
+    trace = os.path.join(d, "commits.trace")
+    p = subprocess.Popen([os.path.join(BUILD, "firmware", "yordamd"), "-c", conf], stdout=log, stderr=log,
+                         env=dict(os.environ, YORDAM_SMS_TRACE=trace))
     ctl = [os.path.join(BUILD, "firmware", "yordamctl"), "-s", os.path.join(d, "yordamd.sock"), "status"]
 
     def status():
@@ -117,7 +122,14 @@ modems = ( { name = "m1"; device = "%s"; connection = "none"; model = "dummy"; p
     p.send_signal(signal.SIGTERM)
     p.wait(30)
     parts = re.search(r"sent (\d+) failed", s.split("sms store")[1]).group(1)
-    return t1 - t0, lat, max(rss, idle), idle, int(parts)
+    # injection to commit, per part: the daemon writes "<CLOCK_MONOTONIC ms> <parts>" per commit
+    commit = []
+    with open(trace) as f:
+        for line in f:
+            ms, n = line.split()
+            commit += [int(ms) / 1000.0 - t0] * int(n)
+    rc = re.search(r"rx-to-commit.*", s)
+    return t1 - t0, lat, max(rss, idle), idle, int(parts), sorted(commit[:N]), rc.group(0) if rc else "?"
 
 
 def run_smsd():
@@ -176,13 +188,16 @@ CheckNetwork = 0
     return t1 - t0, lat, rss
 
 
-yt, ylat, yrss, yidle, yparts = run_yordamd()
+yt, ylat, yrss, yidle, yparts, ycommit, yrc = run_yordamd()
 print("N = %d messages injected at once into the dummy phone (single-part, %d texts, one sender each)" % (N, len(TEXTS)))
 print("yordamd:     %7.2f s  %7.0f msg/s  peak RSS %4d MiB (idle %d MiB)  %d reply parts handed to the modem" %
       (yt, N / yt, yrss, yidle, yparts))
 print("             receive-to-durable p50 %.3f s  p99 %.3f s  max %.3f s (from injection of all %d)" %
       (pct(ylat, 50), pct(ylat, 99), ylat[-1], N))
-if subprocess.run(["sh", "-c", "command -v gammu-smsd"], capture_output=True).returncode == 0:
+print("             receive-to-commit p50 %.3f s  p99 %.3f s  max %.3f s (injection to the commit, from the daemon's trace)" %
+      (pct(ycommit, 50), pct(ycommit, 99), ycommit[-1] if ycommit else float("nan")))
+print("             status: sms %s" % yrc)
+if os.environ.get("SMSD", "1") != "0" and subprocess.run(["sh", "-c", "command -v gammu-smsd"], capture_output=True).returncode == 0:
     st, slat, srss = run_smsd()
     print("gammu-smsd:  %7.2f s  %7.0f msg/s  peak RSS %4d MiB" % (st, N / st, srss))
     print("             receive-to-durable p50 %.3f s  p99 %.3f s  max %.3f s" % (pct(slat, 50), pct(slat, 99), slat[-1]))

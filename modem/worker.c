@@ -41,6 +41,11 @@
 #define DIRECT_MAX   4
 #define SEEN_CAP     4096
 #define SWEEP_ERRORS 64 /* unreadable parts skipped in one sweep before it gives up */
+/* Flow control: stored parts handed over and not yet deleted (the main loop deletes a part once it
+ * is committed). A sweep pauses at SWEEP_UNACKED_MAX and resumes when deletions have brought the
+ * count under half of it, so a full SIM or a flooded dummy inbox never overflows the deletion queue
+ * (MODEM_DELQ_LEN) nor the seen table, and sends and deletions go on between the batches. */
+#define SWEEP_UNACKED_MAX 256
 
 struct worker {
 	struct modem *m;
@@ -50,6 +55,9 @@ struct worker {
 	uint32_t gen;
 	int64_t next_sweep, next_status;
 	bool sweep_asap;
+	bool sweep_paused;	/* stopped at SWEEP_UNACKED_MAX: resume once deletions come */
+	unsigned unacked;	/* stored parts reported and not deleted since */
+	int64_t last_report_ms; /* when the last stored part was reported */
 	/* recorded by callbacks */
 	bool send_done;
 	int send_status, send_mr;
@@ -442,6 +450,8 @@ static int worker_open(struct worker *w, bool reset)
 	modem_seen_clear(&w->bad);
 	w->next_sweep = 0;
 	w->next_status = 0;
+	w->sweep_paused = false;
+	w->unacked = 0;
 	return 0;
 }
 
@@ -560,9 +570,13 @@ static void report_sms(struct worker *w, const GSM_SMSMessage *sms, bool stored)
 	}
 	ev = ev_new(MODEM_EV_SMS);
 	part_from_sms(sms, &ev->part);
+	ev->part.read_ms = modem_now_ms();
 	if (!stored) {
 		ev->part.folder = 0;
 		ev->part.location = 0;
+	} else {
+		w->unacked++;
+		w->last_report_ms = ev->part.read_ms;
 	}
 	post(w, ev);
 }
@@ -639,6 +653,12 @@ static GSM_Error sweep(struct worker *w)
 		last_location = location;
 		report_multi(w, ms);
 		if (quitting(w->m)) {
+			return ERR_NONE;
+		}
+		if (w->unacked >= SWEEP_UNACKED_MAX) {
+			/* the rest after the deletions: the next sweep starts over, and skips what
+			 * was reported and is not deleted yet */
+			w->sweep_paused = true;
 			return ERR_NONE;
 		}
 	}
@@ -816,6 +836,9 @@ static GSM_Error do_deletes(struct worker *w)
 			     GSM_ErrorName(_gerr));
 		}
 		modem_seen_forget(&w->seen, d.folder, d.location);
+		if (w->unacked) {
+			w->unacked--;
+		}
 		pthread_mutex_lock(&m->lock);
 		m->delq_head = (m->delq_head + 1) % MODEM_DELQ_LEN;
 		m->delq_len--;
@@ -904,7 +927,16 @@ static GSM_Error worker_run(struct worker *w)
 			break;
 		}
 		now = modem_now_ms();
-		if (w->sweep_asap || now >= w->next_sweep) {
+		if (w->unacked && now - w->last_report_ms >= MODEM_REDELIVER_MS) {
+			/* nothing deleted for a long time (the store refuses them?): those parts are
+			 * handed over again anyway, so stop waiting for them */
+			w->unacked = 0;
+		}
+		if (w->sweep_paused && w->unacked < SWEEP_UNACKED_MAX / 2) {
+			w->sweep_paused = false;
+			w->sweep_asap = true;
+		}
+		if (!w->sweep_paused && (w->sweep_asap || now >= w->next_sweep)) {
 			w->sweep_asap = false;
 			if ((e = sweep(w)) != ERR_NONE) {
 				break;

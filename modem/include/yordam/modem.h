@@ -60,6 +60,7 @@ struct modem_sms_part {
 	uint16_t concat_ref;
 	uint8_t concat_total, concat_seq; /* 1-based */
 	char text[MODEM_PART_TEXT_MAX];	  /* UTF-8 */
+	int64_t read_ms; /* when the worker read it (modem_now_ms(), CLOCK_MONOTONIC), 0 when unknown */
 };
 
 /* One part to send, already cut to fit (see sms/ for the segmenter). */
