@@ -14,6 +14,7 @@
 #include <osmocom/core/talloc.h>
 #include <osmocom/core/utils.h>
 
+#include <yordam/cases_roster.h>
 #include <yordam/config.h>
 
 enum cf_type {
@@ -324,6 +325,56 @@ static const struct cf cf_sync[] = {
 	CF_END,
 };
 
+#define CASES_OFF(m) offsetof(struct yordam_config, cases.m)
+
+static const struct cf cf_cases[] = {
+	{"enabled", CF_BOOL, false, 0, 1, NULL, 0, NULL, NULL, CASES_OFF(enabled),
+	 "complaints, callbacks and hotline staff (docs/cases.md); needs a staff list", NULL},
+	{"tzdir", CF_PATH, false, 0, 0, CASES_TZ_DIR_DEFAULT, 0, NULL, NULL, CASES_OFF(tzdir),
+	 "time zone files (tzdata) for staff duty hours", NULL},
+	{"claim_timeout", CF_UINT, false, 5, 86400, NULL, 900, NULL, NULL, CASES_OFF(claim_timeout),
+	 "seconds a notified staff member has to claim a case before it escalates", NULL},
+	{"answer_timeout", CF_UINT, false, 60, 604800, NULL, 86400, NULL, NULL, CASES_OFF(answer_timeout),
+	 "seconds a claimed case may wait for a reply before the owner is reminded", NULL},
+	{"on_max", CF_UINT, false, 600, 86400, NULL, 28800, NULL, NULL, CASES_OFF(on_max),
+	 "longest a staff member's ON lasts outside duty hours (s)", NULL},
+	{"beep_window", CF_UINT, false, 60, 604800, NULL, 21600, NULL, NULL, CASES_OFF(beep_window),
+	 "a missed call or callback keyword makes one callback request per caller in this window (s)", NULL},
+	{"warn_window", CF_UINT, false, 3600, 31536000, NULL, 604800, NULL, NULL, CASES_OFF(warn_window),
+	 "early warning: sliding window (s)", NULL},
+	{"warn_threshold", CF_UINT, false, 2, 1000, NULL, 5, NULL, NULL, CASES_OFF(warn_threshold),
+	 "early warning: complaints per category, country and employer in the window that alert", NULL},
+	{"warn_capacity", CF_UINT, false, 16, 65536, NULL, 1024, NULL, NULL, CASES_OFF(warn_capacity),
+	 "early warning: keys tracked (least recently seen evicted)", NULL},
+	CF_END,
+};
+
+static const char *check_not_empty(const char *v)
+{
+	return v[0] ? NULL : "must not be empty";
+}
+
+#define STAFF_OFF(m) offsetof(struct config_staff, m)
+
+static const struct cf cf_staff[] = {
+	{"name", CF_STR, true, 0, 0, NULL, 0, NULL, NULL, STAFF_OFF(name), "shown in logs and to supervisors",
+	 check_not_empty},
+	{"phone", CF_STR, true, 0, 0, NULL, 0, NULL, NULL, STAFF_OFF(phone),
+	 "international number (+ or 00): commands are accepted from it only", NULL},
+	{"languages", CF_STRLIST, true, 0, 0, NULL, 0, NULL, NULL, STAFF_OFF(languages),
+	 "language tags (\"uz\" matches both scripts) or \"*\"", NULL},
+	{"countries", CF_STRLIST, true, 0, 0, NULL, 0, NULL, NULL, STAFF_OFF(countries),
+	 "ISO alpha-2 codes (\"ZZ\" unknown) or \"*\"", NULL},
+	{"topics", CF_STRLIST, true, 0, 0, NULL, 0, NULL, NULL, STAFF_OFF(topics),
+	 "category slugs (wages, documents, unsafe, recruiter, violence, detention, other), callback, or \"*\"", NULL},
+	{"timezone", CF_STR, true, 0, 0, NULL, 0, NULL, NULL, STAFF_OFF(timezone), "IANA zone of the duty hours", NULL},
+	{"duty", CF_STRLIST, false, 0, 0, NULL, 0, NULL, NULL, STAFF_OFF(duty),
+	 "weekly windows, e.g. [\"mon-fri 09:00-18:00\", \"sat 10:00-14:00\"]; none: on duty only after ON", NULL},
+	{"supervisor", CF_BOOL, false, 0, 1, NULL, 0, NULL, NULL, STAFF_OFF(supervisor),
+	 "gets escalations, unmatched cases and early-warning alerts", NULL},
+	CF_END,
+};
+
 static const struct cf cf_root[] = {
 	{"log", CF_GROUP, false, 0, 0, NULL, 0, NULL, cf_log, 0, "logging", NULL},
 	{"store", CF_GROUP, false, 0, 0, NULL, 0, NULL, cf_store, 0, "the SQLite store", NULL},
@@ -333,7 +384,8 @@ static const struct cf cf_root[] = {
 	{"sms", CF_GROUP, false, 0, 0, NULL, 0, NULL, cf_sms, 0, "SMS service over the modems", NULL},
 	{"sync", CF_GROUP, false, 0, 0, NULL, 0, NULL, cf_sync, 0, "sync with the central platform (docs/sync.md)",
 	 NULL},
-	/* "gsup", "http" and "modems" are lists of groups, handled in cf_finish */
+	{"cases", CF_GROUP, false, 0, 0, NULL, 0, NULL, cf_cases, 0, "complaints and callbacks (docs/cases.md)", NULL},
+	/* "gsup", "http", "modems" and "staff" are lists of groups, handled in cf_finish */
 	CF_END,
 };
 
@@ -738,6 +790,88 @@ static void cf_apply_modems(struct cf_state *s, const config_setting_t *list, st
 	cfg->n_modems = (unsigned)n;
 }
 
+static size_t strlist_len(char **l)
+{
+	size_t n = 0;
+
+	while (l && l[n]) {
+		n++;
+	}
+	return n;
+}
+
+/* The hotline roster: each entry against cf_staff, then the whole roster through cases_roster_compile() (zones,
+ * duty windows, phones, duplicates), whose messages are reported at the staff list's line. */
+static void cf_apply_staff(struct cf_state *s, const config_setting_t *list, struct yordam_config *cfg)
+{
+	struct cases_staff cs[CONFIG_MAX_STAFF];
+	struct cases_roster *roster = NULL;
+	char *errors = NULL, *line, *save = NULL;
+	void *tmp;
+	int i, n, rc;
+	char key[64];
+
+	if (!config_setting_is_list(list)) {
+		cf_error(s, list, "staff",
+			 "must be a list of groups: staff = ( { name = \"A\"; phone = \"+998...\"; ... } );");
+		return;
+	}
+	n = config_setting_length(list);
+	if (n > CONFIG_MAX_STAFF) {
+		cf_error(s, list, "staff", "at most %d staff members", CONFIG_MAX_STAFF);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		const config_setting_t *el = config_setting_get_elem(list, (unsigned)i);
+		struct config_staff *m = &cfg->staff[i];
+
+		snprintf(key, sizeof(key), "staff.[%d]", i);
+		if (!config_setting_is_group(el)) {
+			cf_error(s, el, key, "must be a group { ... }");
+			return;
+		}
+		cf_defaults(s, cf_staff, m);
+		cf_apply(s, el, key, cf_staff, m);
+	}
+	cfg->n_staff = (unsigned)n;
+	if (s->n_errors || !n) {
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		const struct config_staff *m = &cfg->staff[i];
+
+		cs[i] = (struct cases_staff){
+			.name = m->name,
+			.phone = m->phone,
+			.languages = (const char *const *)m->languages,
+			.n_languages = strlist_len(m->languages),
+			.countries = (const char *const *)m->countries,
+			.n_countries = strlist_len(m->countries),
+			.topics = (const char *const *)m->topics,
+			.n_topics = strlist_len(m->topics),
+			.timezone = m->timezone,
+			.duty = (const char *const *)m->duty,
+			.n_duty = strlist_len(m->duty),
+			.supervisor = m->supervisor,
+		};
+	}
+	tmp = talloc_new(NULL);
+	if (!tmp) {
+		cf_error(s, list, "staff", "out of memory");
+		return;
+	}
+	rc = cases_roster_compile(tmp, cs, (size_t)n, cfg->cases.tzdir, &roster, &errors);
+	if (rc < 0) {
+		if (!errors) {
+			cf_error(s, list, "staff", "%s", strerror(-rc));
+		}
+		for (line = errors ? strtok_r(errors, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save)) {
+			cf_error(s, list, "staff", "%s", line);
+		}
+	}
+	talloc_free(tmp);
+}
+
 /* An enabled sync needs the platform's address and name and every key and certificate. */
 static void cf_check_sync(struct cf_state *s, const config_setting_t *grp, struct yordam_config *cfg)
 {
@@ -788,7 +922,8 @@ static struct yordam_config *cf_finish(struct cf_state *s, config_t *lc)
 		const char *name = config_setting_name(st);
 		const struct cf *f;
 
-		if (name && (!strcmp(name, "gsup") || !strcmp(name, "http") || !strcmp(name, "modems"))) {
+		if (name && (!strcmp(name, "gsup") || !strcmp(name, "http") || !strcmp(name, "modems") ||
+			     !strcmp(name, "staff"))) {
 			continue;
 		}
 		for (f = cf_root; f->name && (!name || strcmp(f->name, name)); f++) {
@@ -811,6 +946,14 @@ static struct yordam_config *cf_finish(struct cf_state *s, config_t *lc)
 	gs = config_setting_get_member(root, "modems");
 	if (gs) {
 		cf_apply_modems(s, gs, cfg);
+	}
+	/* After the cases group: the roster needs its tzdir. */
+	gs = config_setting_get_member(root, "staff");
+	if (gs) {
+		cf_apply_staff(s, gs, cfg);
+	}
+	if (cfg->cases.enabled && !cfg->n_staff) {
+		cf_error(s, config_setting_get_member(root, "cases"), "cases.enabled", "needs a staff list");
 	}
 	cf_check_sync(s, config_setting_get_member(root, "sync"), cfg);
 	if (s->n_errors) {
@@ -916,4 +1059,6 @@ void config_print_schema(void)
 	print_group("http.[N].", cf_http);
 	printf("modems                     list of GSM modems (libgammu), each a group:\n");
 	print_group("modems.[N].", cf_modem);
+	printf("staff                      hotline staff (docs/cases.md), each a group:\n");
+	print_group("staff.[N].", cf_staff);
 }

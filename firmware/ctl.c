@@ -196,6 +196,8 @@ static void conn_handle_line(struct ctl_conn *cc, char *line)
 		cmd_sms_outbox(cc, d, line[10] ? line + 11 : NULL, tmp);
 	} else if (!strncmp(line, "sms send ", 9)) {
 		cmd_sms_send(cc, d, line + 9);
+	} else if (!strcmp(line, "cases list")) {
+		conn_send(cc, d->cases ? "OK" : "ERR", cases_svc_list(d, tmp, 100));
 	} else if (!strcmp(line, "sync status")) {
 		conn_send(cc, "OK", daemon_sync_status(d, tmp, false));
 	} else if (!strcmp(line, "sync now")) {

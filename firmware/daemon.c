@@ -33,6 +33,18 @@ static const struct menu_tree *daemon_tree(void *data)
 	return d->tree;
 }
 
+/* A missed call ("beep", modem cfg reject_calls): a callback request for the cases service. The modem callbacks'
+ * data is the SMS service; the daemon is found through it. */
+static void daemon_incoming_call(void *data, struct modem *m, const char *number)
+{
+	struct daemon *d = sms_user_data(data);
+
+	(void)m;
+	if (d) {
+		cases_svc_beep(d, number);
+	}
+}
+
 /* Modems, and the SMS service they feed: the service first (the modems' callbacks go to it), then one modem per
  * configured entry, then the service resumes what the last run left (sms_start). */
 static int daemon_sms(struct daemon *d)
@@ -43,6 +55,7 @@ static int daemon_sms(struct daemon *d)
 		.sms_send_result = sms_on_send_result,
 		.delivery_report = sms_on_delivery_report,
 		.state_changed = sms_on_state_changed,
+		.incoming_call = daemon_incoming_call,
 	};
 	unsigned i;
 	int rc;
@@ -52,6 +65,7 @@ static int daemon_sms(struct daemon *d)
 		return -ENOMEM;
 	}
 	cb.data = d->sms;
+	sms_set_user_data(d->sms, d);
 	for (i = 0; i < cfg->n_modems; i++) {
 		d->modems[i] = modem_alloc(d->ctx, &cfg->modems[i], &cb);
 		if (!d->modems[i]) {
@@ -162,6 +176,11 @@ int daemon_init(struct daemon *d, void *ctx, const struct yordam_config *cfg)
 	if (rc < 0) {
 		goto fail;
 	}
+	rc = cases_svc_start(d);
+	if (rc < 0) {
+		fprintf(stderr, "cases service: cannot start: %s\n", strerror(-rc));
+		goto fail;
+	}
 	d->ctl = ctl_alloc(d, cfg->control.socket);
 	if (!d->ctl) {
 		fprintf(stderr, "%s: cannot open the control socket: %s\n", cfg->control.socket, strerror(errno));
@@ -182,6 +201,7 @@ void daemon_fini(struct daemon *d)
 
 	ctl_free(d->ctl);
 	d->ctl = NULL;
+	cases_svc_stop(d);
 	daemon_sync_stop(d);
 	/* Each modem leaves the SMS service first (its received parts are committed and deleted while it is still
 	 * there), then stops, answering its queued sends (-ECANCELED) to the service, which records them. */

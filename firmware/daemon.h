@@ -17,6 +17,7 @@ struct modem;
 struct sms_service;
 struct ctl;
 struct daemon_sync;
+struct cases_svc;
 
 struct daemon {
 	void *ctx;
@@ -31,6 +32,7 @@ struct daemon {
 	struct modem *modems[CONFIG_MAX_MODEMS];
 	struct ctl *ctl;
 	struct daemon_sync *sync; /* NULL when sync is off */
+	struct cases_svc *cases;  /* NULL when cases.enabled is false */
 	time_t started;
 };
 
@@ -65,3 +67,26 @@ bool daemon_sync_trigger(struct daemon *d);
 /* Append a record to the durable journal (kinds in docs/sync.md); works with sync off too (the records wait).
  * body is a JSON value; personal marks personal data (retention). 0 or -errno (logged). */
 int daemon_journal_append(struct daemon *d, const char *kind, const char *body, bool personal);
+
+/* The cases service (cases_svc.c, issue 4, docs/cases.md): complaints, callbacks and status by SMS
+ * (through sms_set_text_hook), hotline staff commands from roster numbers, routing and escalation on
+ * one deadline timer. Starts only when cases.enabled (needs the SMS service); 0 or -errno. */
+int cases_svc_start(struct daemon *d);
+void cases_svc_stop(struct daemon *d);
+/* A missed call from number: one callback request per caller per cases.beep_window (check and insert in one
+ * transaction), the caller told the case number by SMS. A withheld number is ignored. No-op when off. */
+void cases_svc_beep(struct daemon *d, const char *number);
+/* `yordamctl cases list`: the newest max cases, no personal data (no decryption). */
+char *cases_svc_list(struct daemon *d, void *ctx, unsigned max);
+
+/* Pure parts, public for tests. The intake keywords (multilingual, matched like SMS keywords). */
+enum cases_svc_kw {
+	CASES_KW_COMPLAINT,
+	CASES_KW_STATUS,
+	CASES_KW_CALLBACK,
+	CASES_KW_N,
+};
+/* Which keyword text starts with (enum cases_svc_kw) and the bytes it takes, or -ENOENT. */
+int cases_svc_keyword(const char *text, size_t *consumed);
+/* The first n bytes of s cut at a character boundary, line breaks as spaces (talloc under ctx). */
+char *cases_svc_excerpt(void *ctx, const char *s, size_t n);

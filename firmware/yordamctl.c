@@ -31,6 +31,7 @@ static void usage(FILE *f)
 		   "  sms status                 SMS counters and queue figures\n"
 		   "  sms outbox [N]             the last N outbox parts (numbers masked)\n"
 		   "  sms send NUMBER TEXT...    queue an SMS through the one send API\n"
+		   "  cases list                 the newest 100 cases (no personal data)\n"
 		   "  sync status                last success, backlog, last error of the sync with the platform\n"
 		   "  sync now                   start a sync round now\n"
 		   "Options:\n"
@@ -282,6 +283,8 @@ int main(int argc, char **argv)
 			return 2;
 		}
 		snprintf(req, sizeof(req), "content validate%s%s", argc == 3 ? " " : "", argc == 3 ? dir : "");
+	} else if (!strcmp(argv[0], "cases") && argc == 2 && !strcmp(argv[1], "list")) {
+		snprintf(req, sizeof(req), "cases list");
 	} else if (!strcmp(argv[0], "sync") && argc == 2 && (!strcmp(argv[1], "status") || !strcmp(argv[1], "now"))) {
 		snprintf(req, sizeof(req), "sync %s", argv[1]);
 	} else if (!strcmp(argv[0], "sms") && argc >= 2) {

@@ -37,14 +37,15 @@ struct lay {
 	bool is_root;
 	enum text_coding coding;
 	long budget;
-	bool labels;			    /* footer items with their label, or keys only */
-	char label[_NUM_F][LABEL_MAX];	    /* folded */
-	long u_foot[_NUM_F];		    /* units of each footer item */
-	const char *heading;		    /* unfolded */
-	long head_units;		    /* units reserved for the heading line */
-	unsigned n_items;		    /* menu and language kinds */
-	long item_units[MENU_MAX_CHILDREN]; /* "K text" */
-	char body[MENU_BODY_MAX];	    /* article and hotlines kinds: folded, white space trimmed */
+	bool labels;			     /* footer items with their label, or keys only */
+	char label[_NUM_F][LABEL_MAX];	     /* folded */
+	long u_foot[_NUM_F];		     /* units of each footer item */
+	const struct menu_form_screen *form; /* a form screen instead of the node's own */
+	const char *heading;		     /* unfolded */
+	long head_units;		     /* units reserved for the heading line */
+	unsigned n_items;		     /* menu and language kinds */
+	long item_units[MENU_MAX_CHILDREN];  /* "K text" */
+	char body[MENU_BODY_MAX];	     /* article and hotlines kinds: folded, white space trimmed */
 	size_t body_len;
 	char tmp[MENU_TEXT_MAX + 1];
 };
@@ -117,6 +118,9 @@ static int folded_coding(struct lay *L, const char *s)
 
 static const char *item_text(const struct lay *L, unsigned i)
 {
+	if (L->form) {
+		return str_or_empty(L->form->items[i]);
+	}
 	if (L->n->kind == MENU_K_LANGUAGE) {
 		return str_or_empty(L->t->lang_name[i]);
 	}
@@ -156,8 +160,8 @@ static int lay_body(struct lay *L)
 	size_t start = 0;
 	long len;
 
-	if (n->kind == MENU_K_ARTICLE) {
-		const char *b = str_or_empty(n->body[L->lang]);
+	if (L->form || n->kind == MENU_K_ARTICLE) {
+		const char *b = str_or_empty(L->form ? L->form->body : n->body[L->lang]);
 		len = fold(b, strlen(b), L->body, sizeof(L->body), false);
 	} else {
 		len = menu_hotline_body(L->t, n, L->lang, L->body, sizeof(L->body));
@@ -193,8 +197,16 @@ static bool page_home(const struct lay *L, unsigned p)
 	return !L->is_root && !(L->n->parent == L->t->root && p == 0);
 }
 
-static int lay_setup(struct lay *L, const struct menu_tree *t, const struct menu_node *n, unsigned lang,
-		     const struct menu_caps *caps)
+static bool lay_is_list(const struct lay *L)
+{
+	if (L->form) {
+		return L->form->items != NULL;
+	}
+	return L->n->kind == MENU_K_MENU || L->n->kind == MENU_K_LANGUAGE;
+}
+
+static int lay_setup_form(struct lay *L, const struct menu_tree *t, const struct menu_node *n, unsigned lang,
+			  const struct menu_caps *caps, const struct menu_form_screen *form)
 {
 	const char *pieces[3 + _NUM_F];
 	bool ucs2 = false;
@@ -213,11 +225,23 @@ static int lay_setup(struct lay *L, const struct menu_tree *t, const struct menu
 	L->n = n;
 	L->lang = lang;
 	L->is_root = n == t->root;
+	L->form = form;
 	L->heading = str_or_empty(n->kind == MENU_K_LANGUAGE ? t->ui[MENU_UI_CHOOSE_LANG][lang] : n->title[lang]);
 	L->n_items = 0;
 	L->body_len = 0;
 	L->body[0] = '\0';
-	switch (n->kind) {
+	if (form) {
+		L->heading = str_or_empty(form->heading);
+		if (form->items && form->n_items > MENU_MAX_CHILDREN) {
+			return -EINVAL;
+		}
+		L->n_items = form->items ? form->n_items : 0;
+		if (!form->items && lay_body(L) < 0) {
+			return -EINVAL;
+		}
+	}
+	/* A form screen is laid out above: the no-op case of the form kinds. */
+	switch (form ? MENU_K_COMPLAINT : n->kind) {
 	case MENU_K_MENU:
 		if (n->n_child && !n->child) {
 			return -EINVAL;
@@ -232,6 +256,11 @@ static int lay_setup(struct lay *L, const struct menu_tree *t, const struct menu
 		if (lay_body(L) < 0) {
 			return -EINVAL;
 		}
+		break;
+	case MENU_K_COMPLAINT:
+	case MENU_K_CALLBACK:
+	case MENU_K_STATUS:
+		/* On their own (validate, a redraw) as their title; the engine renders their forms. */
 		break;
 	default:
 		return -EINVAL;
@@ -315,7 +344,7 @@ static int lay_setup(struct lay *L, const struct menu_tree *t, const struct menu
 	if (u < 0) {
 		return -EINVAL;
 	}
-	if (n->kind == MENU_K_MENU || n->kind == MENU_K_LANGUAGE) {
+	if (lay_is_list(L)) {
 		long notices = 0, m;
 
 		for (i = 1; i < 3; i++) {
@@ -325,6 +354,10 @@ static int lay_setup(struct lay *L, const struct menu_tree *t, const struct menu
 				return -EINVAL;
 			}
 			notices = un > notices ? un : notices;
+		}
+		/* A form's heading is its question: it keeps up to half the room, like a notice. */
+		if (L->form && u > notices) {
+			notices = u;
 		}
 		m = notices < room / 2 ? notices : room / 2;
 		m = room - max_item > m ? room - max_item : m;
@@ -386,7 +419,7 @@ static long lay_pages_text(const struct lay *L, unsigned want, struct page *pg)
 		bool back = page_back(L, p), home = page_home(L, p);
 		const char *rest = L->body + pos;
 		size_t rlen = L->body_len - pos;
-		long head = p == 0 ? L->head_units + (L->body_len ? 1 : 0) : 0;
+		long head = p == 0 && *L->heading ? L->head_units + (L->body_len ? 1 : 0) : 0;
 		long u = text_units(rest, rlen, L->coding), avail, cut;
 		struct page cur;
 
@@ -422,9 +455,15 @@ static long lay_pages_text(const struct lay *L, unsigned want, struct page *pg)
 	}
 }
 
+static int lay_setup(struct lay *L, const struct menu_tree *t, const struct menu_node *n, unsigned lang,
+		     const struct menu_caps *caps)
+{
+	return lay_setup_form(L, t, n, lang, caps, NULL);
+}
+
 static long lay_pages(const struct lay *L, unsigned want, struct page *pg)
 {
-	if (L->n->kind == MENU_K_MENU || L->n->kind == MENU_K_LANGUAGE) {
+	if (lay_is_list(L)) {
 		return lay_pages_menu(L, want, pg);
 	}
 	return lay_pages_text(L, want, pg);
@@ -502,16 +541,12 @@ static void put_footer(const struct lay *L, struct out *o, bool more, bool back,
 	}
 }
 
+static int render_lay(struct lay *Lp, unsigned page, const char *notice, char *out, size_t outlen, unsigned *n_pages);
+
 int menu_render(const struct menu_tree *t, const struct menu_cursor *c, unsigned lang, const struct menu_caps *caps,
 		const char *notice, char *out, size_t outlen, unsigned *n_pages)
 {
 	struct lay L;
-	struct page pg;
-	char scr[SCREEN_MAX];
-	struct out o = {.buf = scr, .cap = sizeof(scr)};
-	bool back, home;
-	long np, foot, u;
-	size_t i;
 
 	if (!c || !out || !outlen) {
 		return -EINVAL;
@@ -519,6 +554,34 @@ int menu_render(const struct menu_tree *t, const struct menu_cursor *c, unsigned
 	if (lay_setup(&L, t, c->node, lang, caps) < 0) {
 		return -EINVAL;
 	}
+	return render_lay(&L, c->page, notice, out, outlen, n_pages);
+}
+
+int menu_render_form(const struct menu_tree *t, const struct menu_form_screen *f, unsigned page, unsigned lang,
+		     const struct menu_caps *caps, const char *notice, char *out, size_t outlen, unsigned *n_pages)
+{
+	struct lay L;
+
+	if (!f || !out || !outlen || (f->items && !f->n_items)) {
+		return -EINVAL;
+	}
+	if (lay_setup_form(&L, t, f->at, lang, caps, f) < 0) {
+		return -EINVAL;
+	}
+	return render_lay(&L, page, notice, out, outlen, n_pages);
+}
+
+static int render_lay(struct lay *Lp, unsigned page, const char *notice, char *out, size_t outlen, unsigned *n_pages)
+{
+#define L (*Lp)
+	struct menu_cursor cur = {.node = Lp->n, .page = page}, *c = &cur;
+	struct page pg;
+	char scr[SCREEN_MAX];
+	struct out o = {.buf = scr, .cap = sizeof(scr)};
+	bool back, home;
+	long np, foot, u;
+	size_t i;
+
 	np = lay_pages(&L, c->page, &pg);
 	if (np < 0 || c->page >= np) {
 		return -EINVAL;
@@ -531,7 +594,7 @@ int menu_render(const struct menu_tree *t, const struct menu_cursor *c, unsigned
 	foot = foot_units(&L, pg.more, back, home);
 	scr[0] = '\0';
 
-	if (L.n->kind == MENU_K_LANGUAGE) {
+	if (!L.form && L.n->kind == MENU_K_LANGUAGE) {
 		long used = foot, nu = notice ? folded_units(&L, notice) : -1;
 		bool line = false;
 
@@ -553,7 +616,7 @@ int menu_render(const struct menu_tree *t, const struct menu_cursor *c, unsigned
 			put_cut(&L, &o, item_text(&L, i), L.item_units[i] - 2, false, false);
 			line = true;
 		}
-	} else if (L.n->kind == MENU_K_MENU) {
+	} else if (lay_is_list(&L)) {
 		long used = L.head_units;
 
 		/* A notice takes the heading's place and its reserved room. */
@@ -576,7 +639,7 @@ int menu_render(const struct menu_tree *t, const struct menu_cursor *c, unsigned
 	} else {
 		size_t end = pg.end;
 
-		if (c->page == 0) {
+		if (c->page == 0 && *L.heading) {
 			put_cut(&L, &o, L.heading, L.head_units, false, true);
 			if (L.body_len) {
 				put_str(&o, "\n");
@@ -605,6 +668,7 @@ int menu_render(const struct menu_tree *t, const struct menu_cursor *c, unsigned
 		*n_pages = np;
 	}
 	return o.len;
+#undef L
 }
 
 /* The page of parent that lists its child number idx. */
@@ -753,4 +817,43 @@ long menu_hotline_body(const struct menu_tree *t, const struct menu_node *n, uns
 		rc = append(out, outlen, &o, str_or_empty(t->ui[MENU_UI_NO_HOTLINES][lang]));
 	}
 	return rc ? -ENOSPC : (long)o;
+}
+
+/* A hotlines node listed beside a hotlines node of another country: the directory by country. */
+static bool in_directory(const struct menu_node *n)
+{
+	unsigned k;
+
+	for (k = 0; n->parent && n->parent->child && k < n->parent->n_child; k++) {
+		const struct menu_node *s = n->parent->child[k];
+
+		if (s->kind == MENU_K_HOTLINES && s->country && strcmp(s->country, n->country) != 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+unsigned menu_form_countries(const struct menu_tree *t, const struct menu_node **node, unsigned max)
+{
+	unsigned i, j, n = 0;
+
+	for (i = 0; t && i < t->n_nodes && n < max; i++) {
+		const struct menu_node *h = t->nodes[i];
+
+		if (h->kind != MENU_K_HOTLINES || !h->country) {
+			continue;
+		}
+		for (j = 0; j < n && strcmp(node[j]->country, h->country) != 0; j++) {
+		}
+		if (j < n) {
+			/* Seen: a directory entry labels it better than a country's own "Hotlines". */
+			if (!in_directory(node[j]) && in_directory(h)) {
+				node[j] = h;
+			}
+			continue;
+		}
+		node[n++] = h;
+	}
+	return n;
 }

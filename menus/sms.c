@@ -82,6 +82,12 @@ char *menu_sms_text(void *ctx, const struct menu_tree *t, const struct menu_node
 		len = body ? menu_hotline_body(t, n, lang, body, MENU_BODY_MAX) : -ENOMEM;
 		s = len < 0 ? NULL : body;
 		break;
+	case MENU_K_COMPLAINT:
+	case MENU_K_CALLBACK:
+	case MENU_K_STATUS:
+		/* USSD forms: by SMS the title only (the SMS paths have their own keywords). */
+		s = talloc_strdup(tmp, str_or_empty(n->title[lang]));
+		break;
 	default:
 		break;
 	}

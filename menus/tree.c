@@ -16,7 +16,7 @@
 
 #include "menu_priv.h"
 
-const char *const menu_ui_keys[_NUM_MENU_UI] = {
+const char *const menu_ui_keys[_NUM_MENU_UI_ALL] = {
 	[MENU_UI_BACK] = "back",
 	[MENU_UI_HOME] = "home",
 	[MENU_UI_MORE] = "more",
@@ -28,13 +28,42 @@ const char *const menu_ui_keys[_NUM_MENU_UI] = {
 	[MENU_UI_GOODBYE] = "goodbye",
 	[MENU_UI_EXAMPLE] = "example",
 	[MENU_UI_RESUME] = "resume",
+	[MENU_UI_CASE_UNAVAIL] = "case_unavailable",
+	[MENU_UI_CASE_ERROR] = "case_error",
+	[MENU_UI_CASE_CAT] = "case_category",
+	[MENU_UI_CASE_CAT1] = "case_cat_wages",
+	[MENU_UI_CASE_CAT2] = "case_cat_documents",
+	[MENU_UI_CASE_CAT3] = "case_cat_unsafe",
+	[MENU_UI_CASE_CAT4] = "case_cat_recruiter",
+	[MENU_UI_CASE_CAT5] = "case_cat_violence",
+	[MENU_UI_CASE_CAT6] = "case_cat_detention",
+	[MENU_UI_CASE_CAT7] = "case_cat_other",
+	[MENU_UI_CASE_COUNTRY] = "case_country",
+	[MENU_UI_CASE_OTHER] = "case_other_country",
+	[MENU_UI_CASE_DETAIL] = "case_detail",
+	[MENU_UI_CASE_WHO] = "case_who",
+	[MENU_UI_CASE_SELF] = "case_self",
+	[MENU_UI_CASE_RELATIVE] = "case_relative",
+	[MENU_UI_CASE_NUMBER] = "case_number",
+	[MENU_UI_CASE_CONSENT] = "case_consent",
+	[MENU_UI_CASE_CONFIRM] = "case_confirm",
+	[MENU_UI_CASE_KEYS] = "case_keys",
+	[MENU_UI_CASE_CANCELLED] = "case_cancelled",
+	[MENU_UI_CASE_DONE] = "case_done",
+	[MENU_UI_CASE_PIN] = "case_pin",
+	[MENU_UI_CASE_KEEP] = "case_keep",
+	[MENU_UI_CB_CONFIRM] = "callback_confirm",
+	[MENU_UI_CB_DONE] = "callback_done",
+	[MENU_UI_CB_ALREADY] = "callback_already",
+	[MENU_UI_ST_CASE] = "status_case",
+	[MENU_UI_ST_PIN] = "status_pin",
+	[MENU_UI_ST_UNKNOWN] = "status_unknown",
 };
 
 static const char *const kind_names[] = {
-	[MENU_K_MENU] = "menu",
-	[MENU_K_ARTICLE] = "article",
-	[MENU_K_HOTLINES] = "hotlines",
-	[MENU_K_LANGUAGE] = "language",
+	[MENU_K_MENU] = "menu",		[MENU_K_ARTICLE] = "article",	  [MENU_K_HOTLINES] = "hotlines",
+	[MENU_K_LANGUAGE] = "language", [MENU_K_COMPLAINT] = "complaint", [MENU_K_CALLBACK] = "callback",
+	[MENU_K_STATUS] = "status",
 };
 
 const char *menu_kind_name(enum menu_kind k)
@@ -501,8 +530,10 @@ int menu_build_node_field(struct menu_build *b, const char *file, unsigned line,
 	if (strcmp(key, "kind") == 0) {
 		k = menu_kind_parse(value);
 		if (k < 0) {
-			menu_build_error(b, file, line, "unknown kind '%.40s' (menu, article, hotlines, language)",
-					 value ? value : "");
+			menu_build_error(
+				b, file, line,
+				"unknown kind '%.40s' (menu, article, hotlines, language, complaint, callback, status)",
+				value ? value : "");
 			return -EINVAL;
 		}
 		if (bi->flags & NF_KIND) {
@@ -668,12 +699,12 @@ int menu_build_ui_field(struct menu_build *b, const char *file, unsigned line, c
 	if (!key) {
 		return -EINVAL;
 	}
-	for (k = 0; k < _NUM_MENU_UI; k++) {
+	for (k = 0; k < _NUM_MENU_UI_ALL; k++) {
 		if (strcmp(key, menu_ui_keys[k]) == 0) {
 			break;
 		}
 	}
-	if (k == _NUM_MENU_UI || !lang) {
+	if (k == _NUM_MENU_UI_ALL || !lang) {
 		menu_build_error(b, file, line, "unknown key '%.40s%s%.40s' in [ui]", key, lang ? "." : "",
 				 lang ? lang : "");
 		return -EINVAL;
@@ -872,6 +903,19 @@ static void check_structure(struct menu_build *b)
 	}
 }
 
+static bool menu_has_case_nodes(const struct menu_tree *t)
+{
+	unsigned i;
+
+	for (i = 0; i < t->n_nodes; i++) {
+		if (t->nodes[i]->kind == MENU_K_COMPLAINT || t->nodes[i]->kind == MENU_K_CALLBACK ||
+		    t->nodes[i]->kind == MENU_K_STATUS) {
+			return true;
+		}
+	}
+	return false;
+}
+
 static void check_texts(struct menu_build *b)
 {
 	struct menu_tree *t = b->t;
@@ -887,10 +931,10 @@ static void check_texts(struct menu_build *b)
 			fill(b, &b->node[i], owner, "body", n->body, true);
 		}
 	}
-	for (k = 0; k < _NUM_MENU_UI; k++) {
+	for (k = 0; k < _NUM_MENU_UI_ALL; k++) {
 		struct build_info bi = {.file = b->last_file};
 
-		fill(b, &bi, "ui", menu_ui_keys[k], t->ui[k], true);
+		fill(b, &bi, "ui", menu_ui_keys[k], t->ui[k], k < _NUM_MENU_UI || menu_has_case_nodes(t));
 	}
 	for (i = 0; i < t->n_hotlines; i++) {
 		struct menu_hotline *h = t->hotlines[i];
@@ -1049,7 +1093,7 @@ static int save_all(const struct menu_tree *t, struct store *st)
 	if (rc < 0) {
 		return rc;
 	}
-	for (i = 0; i < _NUM_MENU_UI; i++) {
+	for (i = 0; i < _NUM_MENU_UI_ALL; i++) {
 		rc = save_texts(t, st, "ui", menu_ui_keys[i], t->ui[i]);
 		if (rc < 0) {
 			return rc;

@@ -318,8 +318,11 @@ static void dispatch(struct modem *m, struct modem_event *ev)
 		break;
 	case MODEM_EV_SMS:
 		m->rx_parts++;
-		LOGM(m, LOGL_INFO, "part at %d/%d from %s%s\n", ev->part.folder, ev->part.location, ev->part.sender,
+		/* The sender in clear only at debug level (issue 4: logs mask numbers above it). */
+		LOGM(m, LOGL_INFO, "part at %d/%d from ...%s%s\n", ev->part.folder, ev->part.location,
+		     strlen(ev->part.sender) > 3 ? ev->part.sender + strlen(ev->part.sender) - 3 : "",
 		     ev->part.concat ? " (concatenated)" : "");
+		LOGM(m, LOGL_DEBUG, "part at %d/%d from %s\n", ev->part.folder, ev->part.location, ev->part.sender);
 		if (m->cb.sms_received) {
 			m->cb.sms_received(m->cb.data, m, &ev->part);
 		}

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
 
 #include <osmocom/core/linuxlist.h>
 #include <osmocom/core/talloc.h>
@@ -30,11 +31,12 @@
 #include <yordam/store.h>
 #include <yordam/text.h>
 
-#define RX_BATCH_MAX   128 /* received parts per transaction */
-#define WORK_BATCH_MAX 64  /* messages processed per transaction */
-#define SEND_BATCH_MAX 64  /* parts handed to modems per run */
-#define RES_BATCH_MAX  256 /* send results per transaction */
-#define RETRY_STORE_S  2   /* after a store error, try the work again this much later */
+#define RX_BATCH_MAX   128  /* received parts per transaction */
+#define WORK_BATCH_MAX 64   /* messages processed per transaction */
+#define SEND_BATCH_MAX 64   /* parts handed to modems per run */
+#define RES_BATCH_MAX  256  /* send results per transaction */
+#define RETRY_STORE_S  2    /* after a store error, try the work again this much later */
+#define LAT_RING       4096 /* receive-to-commit latencies kept for the status (last parts) */
 
 #define D_MSISDN "msisdn"
 #define D_TEXT	 "sms-text"
@@ -73,11 +75,27 @@ struct sms_service {
 	unsigned inflight;
 	bool started;
 	struct sms_counters cnt;
+	/* receive-to-commit: ms from the worker reading a part to its commit, last LAT_RING parts */
+	uint32_t *lat;
+	uint64_t n_lat, commits;
+	int64_t last_commit_ms;
+	FILE *trace;	       /* YORDAM_SMS_TRACE: one "<monotonic ms> <parts>" line per commit (benchmarks) */
+	sms_text_hook_fn hook; /* issue 4: the cases service sees a text before the menu keywords */
+	void *hook_data;
+	void *user_data; /* the owner's, for modem callbacks that are not the SMS service's (missed calls) */
 };
 
 #define LOGSMS(lvl, fmt, args...) LOGP(DSMS, lvl, fmt, ##args)
 
 static struct sms_modem *find_modem(struct sms_service *svc, const struct modem *m);
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static int64_t now_s(void)
 {
@@ -328,6 +346,9 @@ void sms_on_received(void *data, struct modem *m, const struct modem_sms_part *p
 	 * recognised duplicate. */
 	it->m = m && find_modem(svc, m) ? m : NULL;
 	it->p = *p;
+	if (!it->p.read_ms) {
+		it->p.read_ms = mono_ms();
+	}
 	timer_coalesce(&svc->rx_timer, 0);
 }
 
@@ -539,6 +560,32 @@ static void expire_schedule(struct sms_service *svc)
 	}
 }
 
+/* Receive-to-commit figures of the batch in svc->rx just committed. */
+static void note_commit(struct sms_service *svc, unsigned n)
+{
+	int64_t now = mono_ms();
+	unsigned i;
+
+	for (i = 0; i < n; i++) {
+		int64_t d = now - svc->rx[i].p.read_ms;
+
+		svc->lat[svc->n_lat++ % LAT_RING] = d < 0 ? 0 : d > UINT32_MAX ? UINT32_MAX : (uint32_t)d;
+	}
+	svc->commits++;
+	svc->last_commit_ms = now;
+	if (svc->trace) {
+		fprintf(svc->trace, "%" PRId64 " %u\n", now, n);
+		fflush(svc->trace);
+	}
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 static void rx_timer_cb(void *data)
 {
 	struct sms_service *svc = data;
@@ -576,6 +623,7 @@ static void rx_timer_cb(void *data)
 		return;
 	}
 	svc->cnt.rx_duplicates += dups;
+	note_commit(svc, n);
 	/* Committed: now, and only now, the modems may forget them. A duplicate is deleted too: it is stored. */
 	for (i = 0; i < n; i++) {
 		struct rx_item *it = &svc->rx[i];
@@ -681,6 +729,28 @@ static int process_one(struct sms_service *svc, const struct menu_tree *t, const
 		}
 	}
 
+	/* --- issue 4: the cases service (staff commands, intake, status) before the menu keywords --- */
+	if (svc->hook) {
+		char *hook_reply = NULL;
+
+		rc = svc->hook(svc->hook_data, sender, msg->sender_key, text, lang_code(t, lang), tmp, &hook_reply);
+		if (rc < 0) {
+			return rc;
+		}
+		if (rc == SMS_HOOK_HANDLED) {
+			if (hook_reply) {
+				rc = queue_reply(svc, msg->id, sender, msg->sender_key, hook_reply, lang_code(t, lang),
+						 SMS_SEND_DIRECT | SMS_SEND_NO_CAP, &c, tmp, now);
+				if (rc < 0) {
+					return rc;
+				}
+				svc->cnt.replies++;
+			}
+			svc->cnt.processed++;
+			return store_sms_msg_finish(svc->st, msg->id, STORE_SMS_MSG_HANDLED, now);
+		}
+	}
+	/* --- end of issue 4 hook --- */
 	sms_parse(t, text, lang, &cmd);
 	LOGSMS(LOGL_DEBUG, "message %" PRId64 " from %s: command %d%s\n", msg->id, mask, cmd.kind,
 	       msg->incomplete ? " (incomplete)" : "");
@@ -1170,6 +1240,9 @@ static int sms_destructor(struct sms_service *svc)
 	osmo_timer_del(&svc->rx_timer);
 	osmo_timer_del(&svc->work_timer);
 	osmo_timer_del(&svc->send_timer);
+	if (svc->trace) {
+		fclose(svc->trace);
+	}
 	return 0;
 }
 
@@ -1198,12 +1271,16 @@ struct sms_service *sms_alloc(void *ctx, const struct sms_cfg *cfg, struct store
 	INIT_LLIST_HEAD(&svc->modems);
 	svc->rx = talloc_array(svc, struct rx_item, RX_BATCH_MAX);
 	svc->res = talloc_array(svc, struct tx_result, RES_BATCH_MAX);
-	if (!svc->rx || !svc->res) {
+	svc->lat = talloc_zero_array(svc, uint32_t, LAT_RING);
+	if (!svc->rx || !svc->res || !svc->lat) {
 		talloc_free(svc);
 		return NULL;
 	}
 	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) == sizeof(r)) {
 		svc->next_ref = r;
+	}
+	if (getenv("YORDAM_SMS_TRACE")) {
+		svc->trace = fopen(getenv("YORDAM_SMS_TRACE"), "ae");
 	}
 	osmo_timer_setup(&svc->rx_timer, rx_timer_cb, svc);
 	osmo_timer_setup(&svc->work_timer, work_timer_cb, svc);
@@ -1292,6 +1369,22 @@ void sms_remove_modem(struct sms_service *svc, struct modem *m)
 	}
 }
 
+void sms_set_user_data(struct sms_service *svc, void *data)
+{
+	svc->user_data = data;
+}
+
+void *sms_user_data(void *svc)
+{
+	return svc ? ((struct sms_service *)svc)->user_data : NULL;
+}
+
+void sms_set_text_hook(struct sms_service *svc, sms_text_hook_fn hook, void *data)
+{
+	svc->hook = hook;
+	svc->hook_data = data;
+}
+
 void sms_tick(struct sms_service *svc)
 {
 	if (!svc) {
@@ -1317,8 +1410,14 @@ char *sms_status(struct sms_service *svc, void *ctx)
 	struct store_sms_stats s = {0};
 	struct sms_counters *c = &svc->cnt;
 	int rc = store_sms_stats(svc->st, &s);
+	unsigned n = svc->n_lat < LAT_RING ? (unsigned)svc->n_lat : LAT_RING;
+	uint32_t *v = n ? talloc_memdup(ctx, svc->lat, n * sizeof(*v)) : NULL;
+	char *out;
 
-	return talloc_asprintf(
+	if (v) {
+		qsort(v, n, sizeof(*v), cmp_u32);
+	}
+	out = talloc_asprintf(
 		ctx,
 		"sms: rx parts %" PRIu64 " (duplicates %" PRIu64 ", not stored %" PRIu64 "), messages %" PRIu64
 		" (incomplete %" PRIu64 "), answered %" PRIu64 ", quarantined %" PRIu64 ", tx parts queued %" PRIu64
@@ -1330,6 +1429,16 @@ char *sms_status(struct sms_service *svc, void *ctx)
 		rc < 0 ? " (unreadable)" : "", s.msg_new, s.msg_handled, s.msg_quarantined, s.msg_incomplete,
 		s.parts_open, s.out_queued, s.out_sending, s.out_retry, s.out_sent, s.out_failed, s.out_reports,
 		s.opted_out);
+	if (out && v) {
+		out = talloc_asprintf_append(
+			out,
+			"sms rx-to-commit (read from the modem to committed, last %u parts): p50 %" PRIu32
+			" ms p99 %" PRIu32 " ms max %" PRIu32 " ms; %" PRIu64 " commits, last at %" PRId64
+			" ms (monotonic)\n",
+			n, v[n / 2], v[n * 99 / 100], v[n - 1], svc->commits, svc->last_commit_ms);
+	}
+	talloc_free(v);
+	return out;
 }
 
 struct outbox_list {

@@ -23,6 +23,12 @@
 	"m.state IN ('handled', 'quarantined') AND m.received < ?1 AND NOT EXISTS (SELECT 1 FROM sms_out" \
 	" AS o WHERE o.msg_id = m.id AND (o.state NOT IN ('sent', 'failed') OR o.created >= ?1))"
 
+/* The columns of a case row, in the order row_case() reads them. */
+#define STORE_CASE_COLS                                                                                              \
+	"id, number, kind, category, country, lang, channel, state, reporter_key, reporter_enc, proxy, subject_key," \
+	" subject_enc, text_enc, city_enc, employer_enc, pin_hash, pin_fails, pin_locked_until, assignee_key,"       \
+	" tried, escalations, claim_deadline, answer_deadline, route_at, expect_at, created, updated, closed"
+
 enum store_stmt {
 	STORE_STMT_BEGIN,
 	STORE_STMT_COMMIT,
@@ -80,6 +86,27 @@ enum store_stmt {
 	STORE_STMT_PURGE_SMS_OUT,
 	STORE_STMT_PURGE_SMS_MSG,
 	STORE_STMT_PURGE_SMS_MORE,
+	/* schema v5: cases (docs/cases.md section 1) */
+	STORE_STMT_CASE_NEXT_SEQ,
+	STORE_STMT_CASE_INS,
+	STORE_STMT_CASE_GET_NUMBER,
+	STORE_STMT_CASE_GET_ID,
+	STORE_STMT_CASE_UPDATE,
+	STORE_STMT_CASE_NEXT_DEADLINE,
+	STORE_STMT_CASE_DUE,
+	STORE_STMT_CASE_LIST,
+	STORE_STMT_CASE_BEEP,
+	STORE_STMT_CASE_TOUCH,
+	STORE_STMT_CASE_EVENT_INS,
+	STORE_STMT_CASE_EVENT_SEL,
+	STORE_STMT_CASE_EVENT_BY_OUT,
+	STORE_STMT_STAFF_STATE_GET,
+	STORE_STMT_STAFF_STATE_PUT,
+	STORE_STMT_CASES_META_GET,
+	STORE_STMT_CASES_META_PUT,
+	STORE_STMT_CASE_ALERT_INS,
+	STORE_STMT_PURGE_CASE_EVENTS,
+	STORE_STMT_PURGE_CASES,
 	_NUM_STORE_STMT
 };
 
@@ -211,6 +238,62 @@ static const char *const stmt_sql[] = {
 	/* The sealed rest of a long reply (MORE) is not kept past the cutoff; STOP (opted_out) is. */
 	[STORE_STMT_PURGE_SMS_MORE] = "UPDATE sms_caller SET more_enc = NULL, more_lang = NULL"
 				      " WHERE more_enc IS NOT NULL AND updated < ?1",
+	/* With AUTOINCREMENT the next id is sqlite_sequence's + 1, stable inside the caller's write transaction:
+	 * the case number is computed from it before the row is inserted with that very id. */
+	[STORE_STMT_CASE_NEXT_SEQ] = "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'cases'), 0)",
+	[STORE_STMT_CASE_INS] =
+		"INSERT INTO cases (id, number, kind, category, country, lang, channel, state, reporter_key,"
+		" reporter_enc, proxy, subject_key, subject_enc, text_enc, city_enc, employer_enc, pin_hash,"
+		" claim_deadline, answer_deadline, route_at, expect_at, created, updated)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, "
+		"?21,"
+		" ?22, ?22)",
+	[STORE_STMT_CASE_GET_NUMBER] = "SELECT " STORE_CASE_COLS " FROM cases WHERE number = ?1",
+	[STORE_STMT_CASE_GET_ID] = "SELECT " STORE_CASE_COLS " FROM cases WHERE id = ?1",
+	[STORE_STMT_CASE_UPDATE] =
+		"UPDATE cases SET state = ?2, assignee_key = ?3, tried = ?4, escalations = ?5,"
+		" claim_deadline = ?6, answer_deadline = ?7, route_at = ?8, expect_at = ?9,"
+		" pin_fails = ?10, pin_locked_until = ?11, updated = ?12, closed = ?13 WHERE id = ?1",
+	[STORE_STMT_CASE_NEXT_DEADLINE] = "SELECT min(min(coalesce(claim_deadline, 9223372036854775807),"
+					  " coalesce(answer_deadline, 9223372036854775807),"
+					  " coalesce(route_at, 9223372036854775807)))"
+					  " FROM cases WHERE state != 5",
+	[STORE_STMT_CASE_DUE] = "SELECT " STORE_CASE_COLS " FROM cases WHERE state != 5 AND (claim_deadline <= ?1"
+				" OR answer_deadline <= ?1 OR route_at <= ?1) ORDER BY id LIMIT 1",
+	[STORE_STMT_CASE_LIST] = "SELECT " STORE_CASE_COLS " FROM cases ORDER BY id DESC LIMIT ?1",
+	/* A missed call: an open callback case of this caller created since ?2. */
+	[STORE_STMT_CASE_BEEP] = "SELECT id FROM cases WHERE reporter_key = ?1 AND kind = 2 AND state != 5"
+				 " AND created >= ?2 ORDER BY id DESC LIMIT 1",
+	[STORE_STMT_CASE_TOUCH] = "UPDATE cases SET updated = ?2 WHERE id = ?1",
+	[STORE_STMT_CASE_EVENT_INS] =
+		"INSERT INTO case_events (case_id, at, event, actor, staff_key, text_enc, sms_out)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[STORE_STMT_CASE_EVENT_SEL] = "SELECT id, case_id, at, event, actor, staff_key, text_enc, sms_out"
+				      " FROM case_events WHERE case_id = ?1 ORDER BY id",
+	[STORE_STMT_CASE_EVENT_BY_OUT] = "SELECT case_id FROM case_events WHERE sms_out = ?1 ORDER BY id DESC LIMIT 1",
+	[STORE_STMT_STAFF_STATE_GET] = "SELECT duty_mode, duty_until FROM staff_state WHERE staff_key = ?1",
+	[STORE_STMT_STAFF_STATE_PUT] = "INSERT INTO staff_state (staff_key, duty_mode, duty_until) VALUES (?1, ?2, ?3)"
+				       " ON CONFLICT (staff_key) DO UPDATE SET duty_mode = excluded.duty_mode,"
+				       " duty_until = excluded.duty_until",
+	[STORE_STMT_CASES_META_GET] = "SELECT value FROM cases_meta WHERE key = ?1",
+	[STORE_STMT_CASES_META_PUT] = "INSERT INTO cases_meta (key, value) VALUES (?1, ?2)"
+				      " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+	[STORE_STMT_CASE_ALERT_INS] = "INSERT INTO case_alerts (category, country, employer, at, count)"
+				      " VALUES (?1, ?2, ?3, ?4, ?5)",
+	/* Retention of cases: a case closed before the cutoff keeps its row (number, kind, category, country,
+	 * states, times: what statistics and sync need) but loses every sealed field and keyed hash; open cases,
+	 * which staff still work on, are never touched. Events first (they are matched through the case). */
+	[STORE_STMT_PURGE_CASE_EVENTS] = "UPDATE case_events SET text_enc = NULL, staff_key = NULL"
+					 " WHERE (text_enc IS NOT NULL OR staff_key IS NOT NULL) AND case_id IN"
+					 " (SELECT id FROM cases WHERE state = 5 AND closed < ?1)",
+	[STORE_STMT_PURGE_CASES] =
+		"UPDATE cases SET reporter_key = NULL, reporter_enc = NULL, subject_key = NULL, subject_enc = NULL,"
+		" text_enc = NULL, city_enc = NULL, employer_enc = NULL, pin_hash = NULL, assignee_key = NULL,"
+		" tried = NULL WHERE state = 5 AND closed < ?1 AND (reporter_key IS NOT NULL OR reporter_enc IS NOT "
+		"NULL"
+		" OR subject_enc IS NOT NULL OR text_enc IS NOT NULL OR city_enc IS NOT NULL OR employer_enc IS NOT "
+		"NULL"
+		" OR pin_hash IS NOT NULL)",
 };
 
 _Static_assert(ARRAY_SIZE(stmt_sql) == _NUM_STORE_STMT, "one SQL string per enum store_stmt");
@@ -292,11 +375,43 @@ static const char *const upgrade_v4[] = {
 	NULL,
 };
 
+/* Cases (docs/cases.md section 1): complaints and callback requests, their events, staff runtime state, the
+ * alerts that went out. Personal fields (*_enc) are sealed by the cases service; *_key are keyed hashes (NULL
+ * once retention purged a closed case). Stable codes: kind 1..2, category 1..7, channel 1..4, state 1..5. */
+static const char *const upgrade_v5[] = {
+	"CREATE TABLE cases (id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" number INTEGER NOT NULL UNIQUE CHECK (number BETWEEN 0 AND 9999999),"
+	" kind INTEGER NOT NULL CHECK (kind IN (1, 2)), category INTEGER NOT NULL CHECK (category BETWEEN 1 AND 7),"
+	" country TEXT NOT NULL CHECK (length(country) = 2), lang TEXT NOT NULL,"
+	" channel INTEGER NOT NULL CHECK (channel BETWEEN 1 AND 4), state INTEGER NOT NULL CHECK (state BETWEEN 1 AND "
+	"5),"
+	" reporter_key BLOB CHECK (reporter_key IS NULL OR length(reporter_key) = 32), reporter_enc BLOB,"
+	" proxy INTEGER NOT NULL DEFAULT 0 CHECK (proxy IN (0, 1)),"
+	" subject_key BLOB CHECK (subject_key IS NULL OR length(subject_key) = 32), subject_enc BLOB,"
+	" text_enc BLOB, city_enc BLOB, employer_enc BLOB, pin_hash BLOB,"
+	" pin_fails INTEGER NOT NULL DEFAULT 0, pin_locked_until INTEGER NOT NULL DEFAULT 0,"
+	" assignee_key BLOB CHECK (assignee_key IS NULL OR length(assignee_key) = 32), tried BLOB,"
+	" escalations INTEGER NOT NULL DEFAULT 0, claim_deadline INTEGER, answer_deadline INTEGER, route_at INTEGER,"
+	" expect_at INTEGER, created INTEGER NOT NULL, updated INTEGER NOT NULL, closed INTEGER, synced INTEGER,"
+	" purge_after INTEGER)",
+	"CREATE INDEX cases_reporter ON cases (reporter_key, created)",
+	"CREATE INDEX cases_subject ON cases (subject_key) WHERE subject_key IS NOT NULL",
+	"CREATE INDEX cases_due ON cases (state, claim_deadline, answer_deadline, route_at)",
+	"CREATE TABLE case_events (id INTEGER PRIMARY KEY, case_id INTEGER NOT NULL REFERENCES cases(id),"
+	" at INTEGER NOT NULL, event INTEGER NOT NULL, actor INTEGER NOT NULL,"
+	" staff_key BLOB CHECK (staff_key IS NULL OR length(staff_key) = 32), text_enc BLOB, sms_out INTEGER)",
+	"CREATE INDEX case_events_case ON case_events (case_id, id)",
+	"CREATE INDEX case_events_out ON case_events (sms_out) WHERE sms_out IS NOT NULL",
+	"CREATE TABLE staff_state (staff_key BLOB PRIMARY KEY CHECK (length(staff_key) = 32),"
+	" duty_mode INTEGER NOT NULL CHECK (duty_mode IN (0, 1, 2)), duty_until INTEGER NOT NULL) WITHOUT ROWID",
+	"CREATE TABLE cases_meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID",
+	"CREATE TABLE case_alerts (id INTEGER PRIMARY KEY, category INTEGER NOT NULL, country TEXT NOT NULL,"
+	" employer BLOB NOT NULL, at INTEGER NOT NULL, count INTEGER NOT NULL)",
+	NULL,
+};
+
 static const char *const *const upgrade_path[] = {
-	upgrade_v1,
-	upgrade_v2,
-	upgrade_v3,
-	upgrade_v4,
+	upgrade_v1, upgrade_v2, upgrade_v3, upgrade_v4, upgrade_v5,
 };
 
 _Static_assert(ARRAY_SIZE(upgrade_path) == STORE_SCHEMA_VERSION, "one upgrade step per schema version");
@@ -2077,6 +2192,14 @@ int store_retention_purge(struct store *st, int64_t journal_before, int64_t sms_
 	if (rc == 0) {
 		rc = purge_step(st, STORE_STMT_PURGE_SMS_MORE, sms_before, "purging kept reply rests", &n.sms_more);
 	}
+	if (rc == 0) {
+		rc = purge_step(st, STORE_STMT_PURGE_CASE_EVENTS, sms_before, "purging closed cases' event texts",
+				&n.case_events);
+	}
+	if (rc == 0) {
+		rc = purge_step(st, STORE_STMT_PURGE_CASES, sms_before, "purging closed cases' personal fields",
+				&n.cases);
+	}
 	if (rc < 0) {
 		store_rollback(st);
 		return rc;
@@ -2086,4 +2209,520 @@ int store_retention_purge(struct store *st, int64_t journal_before, int64_t sms_
 		*c = n;
 	}
 	return rc;
+}
+
+/* --- cases ----------------------------------------------------------------------------------------------- */
+
+static void bind_opt_key(int *rc, sqlite3_stmt *stmt, int idx, const uint8_t *key)
+{
+	bind_blob(rc, stmt, idx, key, STORE_CALLER_KEY_LEN);
+}
+
+static void bind_opt_time(int *rc, sqlite3_stmt *stmt, int idx, int64_t t)
+{
+	if (*rc == SQLITE_OK) {
+		*rc = t ? sqlite3_bind_int64(stmt, idx, t) : sqlite3_bind_null(stmt, idx);
+	}
+}
+
+static bool case_country_ok(const char *c)
+{
+	return c[0] >= 'A' && c[0] <= 'Z' && c[1] >= 'A' && c[1] <= 'Z' && c[2] == '\0';
+}
+
+int store_case_next_seq(struct store *st, uint64_t *seq)
+{
+	int64_t v;
+	int rc;
+
+	if (!st || !seq) {
+		return -EINVAL;
+	}
+	rc = stmt_int64(st, STORE_STMT_CASE_NEXT_SEQ, "reading the case sequence", &v);
+	if (rc == 0) {
+		*seq = v < 0 ? 0 : (uint64_t)v;
+	}
+	return rc;
+}
+
+int store_case_add(struct store *st, const struct store_case *c)
+{
+	sqlite3_stmt *stmt;
+	int rc = SQLITE_OK;
+
+	if (!st || !c || c->id <= 0 || c->number > 9999999 || !c->lang || !str_ok(c->lang) ||
+	    !case_country_ok(c->country) || !c->reporter_key || !c->reporter_enc) {
+		return -EINVAL;
+	}
+	stmt = st->stmt[STORE_STMT_CASE_INS];
+	bind_int64(&rc, stmt, 1, c->id);
+	bind_int64(&rc, stmt, 2, c->number);
+	bind_int64(&rc, stmt, 3, c->kind);
+	bind_int64(&rc, stmt, 4, c->category);
+	bind_text(&rc, stmt, 5, c->country);
+	bind_text(&rc, stmt, 6, c->lang);
+	bind_int64(&rc, stmt, 7, c->channel);
+	bind_int64(&rc, stmt, 8, c->state);
+	bind_opt_key(&rc, stmt, 9, c->reporter_key);
+	bind_blob(&rc, stmt, 10, c->reporter_enc, c->reporter_enc_len);
+	bind_int64(&rc, stmt, 11, c->proxy ? 1 : 0);
+	bind_opt_key(&rc, stmt, 12, c->subject_key);
+	bind_blob(&rc, stmt, 13, c->subject_enc, c->subject_enc_len);
+	bind_blob(&rc, stmt, 14, c->text_enc, c->text_enc_len);
+	bind_blob(&rc, stmt, 15, c->city_enc, c->city_enc_len);
+	bind_blob(&rc, stmt, 16, c->employer_enc, c->employer_enc_len);
+	bind_blob(&rc, stmt, 17, c->pin_hash, c->pin_hash_len);
+	bind_opt_time(&rc, stmt, 18, c->claim_deadline);
+	bind_opt_time(&rc, stmt, 19, c->answer_deadline);
+	bind_opt_time(&rc, stmt, 20, c->route_at);
+	bind_opt_time(&rc, stmt, 21, c->expect_at);
+	bind_int64(&rc, stmt, 22, c->created);
+	return stmt_exec(st, STORE_STMT_CASE_INS, rc, "storing a case");
+}
+
+/* A key column copied under ctx; NULL stays NULL, a wrong length is corruption. */
+static int col_key_dup(struct store *st, sqlite3_stmt *stmt, int i, void *ctx, const uint8_t **out)
+{
+	const void *p = sqlite3_column_blob(stmt, i);
+
+	*out = NULL;
+	if (!p) {
+		return 0;
+	}
+	if (sqlite3_column_bytes(stmt, i) != STORE_CALLER_KEY_LEN) {
+		LOGP(DSTORE, LOGL_ERROR, "%s: bad key in column %s\n", st->path, sqlite3_column_name(stmt, i));
+		return -EBADMSG;
+	}
+	*out = talloc_memdup(ctx, p, STORE_CALLER_KEY_LEN);
+	return *out ? 0 : -ENOMEM;
+}
+
+/* Read a row of STORE_CASE_COLS; blobs and strings under ctx. */
+static int row_case(struct store *st, sqlite3_stmt *stmt, void *ctx, struct store_case *c)
+{
+	const char *country = (const char *)sqlite3_column_text(stmt, 4);
+	const char *lang = (const char *)sqlite3_column_text(stmt, 5);
+	int rc = 0;
+
+	memset(c, 0, sizeof(*c));
+	c->id = sqlite3_column_int64(stmt, 0);
+	c->number = (uint32_t)sqlite3_column_int64(stmt, 1);
+	c->kind = sqlite3_column_int(stmt, 2);
+	c->category = sqlite3_column_int(stmt, 3);
+	if (country && strlen(country) == 2) {
+		memcpy(c->country, country, 3);
+	} else {
+		memcpy(c->country, "ZZ", 3);
+	}
+	c->lang = talloc_strdup(ctx, lang ? lang : "");
+	if (!c->lang) {
+		return -ENOMEM;
+	}
+	c->channel = sqlite3_column_int(stmt, 6);
+	c->state = sqlite3_column_int(stmt, 7);
+	rc = col_key_dup(st, stmt, 8, ctx, &c->reporter_key);
+	if (rc == 0) {
+		rc = col_blob_dup(st, stmt, 9, ctx, &c->reporter_enc, &c->reporter_enc_len);
+	}
+	c->proxy = sqlite3_column_int64(stmt, 10) != 0;
+	if (rc == 0) {
+		rc = col_key_dup(st, stmt, 11, ctx, &c->subject_key);
+	}
+	if (rc == 0) {
+		rc = col_blob_dup(st, stmt, 12, ctx, &c->subject_enc, &c->subject_enc_len);
+	}
+	if (rc == 0) {
+		rc = col_blob_dup(st, stmt, 13, ctx, &c->text_enc, &c->text_enc_len);
+	}
+	if (rc == 0) {
+		rc = col_blob_dup(st, stmt, 14, ctx, &c->city_enc, &c->city_enc_len);
+	}
+	if (rc == 0) {
+		rc = col_blob_dup(st, stmt, 15, ctx, &c->employer_enc, &c->employer_enc_len);
+	}
+	if (rc == 0) {
+		rc = col_blob_dup(st, stmt, 16, ctx, &c->pin_hash, &c->pin_hash_len);
+	}
+	c->pin_fails = sqlite3_column_int(stmt, 17);
+	c->pin_locked_until = sqlite3_column_int64(stmt, 18);
+	if (rc == 0) {
+		rc = col_key_dup(st, stmt, 19, ctx, &c->assignee_key);
+	}
+	if (rc == 0) {
+		rc = col_blob_dup(st, stmt, 20, ctx, &c->tried, &c->tried_len);
+	}
+	c->escalations = sqlite3_column_int(stmt, 21);
+	c->claim_deadline = col_int_or(stmt, 22, 0);
+	c->answer_deadline = col_int_or(stmt, 23, 0);
+	c->route_at = col_int_or(stmt, 24, 0);
+	c->expect_at = col_int_or(stmt, 25, 0);
+	c->created = sqlite3_column_int64(stmt, 26);
+	c->updated = sqlite3_column_int64(stmt, 27);
+	c->closed = col_int_or(stmt, 28, 0);
+	return rc;
+}
+
+/* Step a statement returning at most one case row: 0 and *c, -ENOENT, or -errno. */
+static int case_one(struct store *st, enum store_stmt id, int bind_rc, void *ctx, struct store_case *c,
+		    const char *what)
+{
+	sqlite3_stmt *stmt = st->stmt[id];
+	int rc = bind_rc;
+
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_step(stmt);
+	}
+	if (rc == SQLITE_DONE) {
+		stmt_done(stmt);
+		return -ENOENT;
+	}
+	if (rc != SQLITE_ROW) {
+		rc = store_fail(st, rc, what);
+		stmt_done(stmt);
+		return rc;
+	}
+	rc = row_case(st, stmt, ctx, c);
+	stmt_done(stmt);
+	return rc;
+}
+
+int store_case_get(struct store *st, uint32_t number, void *ctx, struct store_case *c)
+{
+	int rc = SQLITE_OK;
+
+	if (!st || !c) {
+		return -EINVAL;
+	}
+	bind_int64(&rc, st->stmt[STORE_STMT_CASE_GET_NUMBER], 1, number);
+	return case_one(st, STORE_STMT_CASE_GET_NUMBER, rc, ctx, c, "reading a case");
+}
+
+int store_case_get_id(struct store *st, int64_t id, void *ctx, struct store_case *c)
+{
+	int rc = SQLITE_OK;
+
+	if (!st || !c) {
+		return -EINVAL;
+	}
+	bind_int64(&rc, st->stmt[STORE_STMT_CASE_GET_ID], 1, id);
+	return case_one(st, STORE_STMT_CASE_GET_ID, rc, ctx, c, "reading a case");
+}
+
+int store_case_due(struct store *st, int64_t now, void *ctx, struct store_case *c)
+{
+	int rc = SQLITE_OK;
+
+	if (!st || !c) {
+		return -EINVAL;
+	}
+	bind_int64(&rc, st->stmt[STORE_STMT_CASE_DUE], 1, now);
+	return case_one(st, STORE_STMT_CASE_DUE, rc, ctx, c, "reading a due case");
+}
+
+int store_case_update(struct store *st, const struct store_case *c)
+{
+	sqlite3_stmt *stmt;
+	int rc = SQLITE_OK;
+
+	if (!st || !c || c->state < 1 || c->state > 5) {
+		return -EINVAL;
+	}
+	stmt = st->stmt[STORE_STMT_CASE_UPDATE];
+	bind_int64(&rc, stmt, 1, c->id);
+	bind_int64(&rc, stmt, 2, c->state);
+	bind_opt_key(&rc, stmt, 3, c->assignee_key);
+	bind_blob(&rc, stmt, 4, c->tried, c->tried_len);
+	bind_int64(&rc, stmt, 5, c->escalations);
+	bind_opt_time(&rc, stmt, 6, c->claim_deadline);
+	bind_opt_time(&rc, stmt, 7, c->answer_deadline);
+	bind_opt_time(&rc, stmt, 8, c->route_at);
+	bind_opt_time(&rc, stmt, 9, c->expect_at);
+	bind_int64(&rc, stmt, 10, c->pin_fails);
+	bind_int64(&rc, stmt, 11, c->pin_locked_until);
+	bind_int64(&rc, stmt, 12, c->updated);
+	bind_opt_time(&rc, stmt, 13, c->closed);
+	rc = stmt_exec(st, STORE_STMT_CASE_UPDATE, rc, "updating a case");
+	if (rc == 0 && sqlite3_changes(st->db) != 1) {
+		return -ENOENT;
+	}
+	return rc;
+}
+
+int store_case_next_deadline(struct store *st, int64_t *t)
+{
+	int64_t v;
+	int rc;
+
+	if (!st || !t) {
+		return -EINVAL;
+	}
+	rc = stmt_min(st, STORE_STMT_CASE_NEXT_DEADLINE, SQLITE_OK, "reading the next case deadline", &v);
+	if (rc == 0 && v == INT64_MAX) {
+		return -ENOENT;
+	}
+	if (rc == 0) {
+		*t = v;
+	}
+	return rc;
+}
+
+int store_case_list(struct store *st, unsigned max, store_case_cb cb, void *data)
+{
+	sqlite3_stmt *stmt;
+	int rc = SQLITE_OK;
+
+	if (!st || !cb) {
+		return -EINVAL;
+	}
+	stmt = st->stmt[STORE_STMT_CASE_LIST];
+	bind_int64(&rc, stmt, 1, max);
+	while (rc == SQLITE_OK || rc == SQLITE_ROW) {
+		struct store_case c;
+		void *tmp;
+
+		rc = sqlite3_step(stmt);
+		if (rc != SQLITE_ROW) {
+			break;
+		}
+		tmp = talloc_new(NULL);
+		if (!tmp) {
+			stmt_done(stmt);
+			return -ENOMEM;
+		}
+		rc = row_case(st, stmt, tmp, &c);
+		if (rc == 0) {
+			rc = cb(data, &c);
+		}
+		talloc_free(tmp);
+		if (rc != 0) {
+			stmt_done(stmt);
+			return rc;
+		}
+		rc = SQLITE_ROW;
+	}
+	if (rc != SQLITE_DONE) {
+		rc = store_fail(st, rc, "listing cases");
+		stmt_done(stmt);
+		return rc;
+	}
+	stmt_done(stmt);
+	return 0;
+}
+
+int store_case_beep_find(struct store *st, const uint8_t key[STORE_CALLER_KEY_LEN], int64_t since, int64_t now,
+			 int64_t *id)
+{
+	int64_t found;
+	int rc = SQLITE_OK;
+
+	if (!st || !key || !id) {
+		return -EINVAL;
+	}
+	bind_key(&rc, st->stmt[STORE_STMT_CASE_BEEP], 1, key);
+	bind_int64(&rc, st->stmt[STORE_STMT_CASE_BEEP], 2, since);
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_step(st->stmt[STORE_STMT_CASE_BEEP]);
+	}
+	if (rc == SQLITE_DONE) {
+		stmt_done(st->stmt[STORE_STMT_CASE_BEEP]);
+		return -ENOENT;
+	}
+	if (rc != SQLITE_ROW) {
+		rc = store_fail(st, rc, "looking for a recent callback");
+		stmt_done(st->stmt[STORE_STMT_CASE_BEEP]);
+		return rc;
+	}
+	found = sqlite3_column_int64(st->stmt[STORE_STMT_CASE_BEEP], 0);
+	stmt_done(st->stmt[STORE_STMT_CASE_BEEP]);
+	rc = SQLITE_OK;
+	bind_int64(&rc, st->stmt[STORE_STMT_CASE_TOUCH], 1, found);
+	bind_int64(&rc, st->stmt[STORE_STMT_CASE_TOUCH], 2, now);
+	rc = stmt_exec(st, STORE_STMT_CASE_TOUCH, rc, "touching a callback");
+	if (rc == 0) {
+		*id = found;
+	}
+	return rc;
+}
+
+int store_case_event_add(struct store *st, const struct store_case_event *e, int64_t *id)
+{
+	sqlite3_stmt *stmt;
+	int rc = SQLITE_OK;
+
+	if (!st || !e || e->case_id <= 0) {
+		return -EINVAL;
+	}
+	stmt = st->stmt[STORE_STMT_CASE_EVENT_INS];
+	bind_int64(&rc, stmt, 1, e->case_id);
+	bind_int64(&rc, stmt, 2, e->at);
+	bind_int64(&rc, stmt, 3, e->event);
+	bind_int64(&rc, stmt, 4, e->actor);
+	bind_opt_key(&rc, stmt, 5, e->staff_key);
+	bind_blob(&rc, stmt, 6, e->text_enc, e->text_enc_len);
+	bind_opt_time(&rc, stmt, 7, e->sms_out);
+	rc = stmt_exec(st, STORE_STMT_CASE_EVENT_INS, rc, "storing a case event");
+	if (rc == 0 && id) {
+		*id = last_id(st);
+	}
+	return rc;
+}
+
+int store_case_event_foreach(struct store *st, int64_t case_id, store_case_event_cb cb, void *data)
+{
+	sqlite3_stmt *stmt;
+	int rc = SQLITE_OK;
+
+	if (!st || !cb) {
+		return -EINVAL;
+	}
+	stmt = st->stmt[STORE_STMT_CASE_EVENT_SEL];
+	bind_int64(&rc, stmt, 1, case_id);
+	while (rc == SQLITE_OK || rc == SQLITE_ROW) {
+		struct store_case_event e = {0};
+		const void *key;
+
+		rc = sqlite3_step(stmt);
+		if (rc != SQLITE_ROW) {
+			break;
+		}
+		e.id = sqlite3_column_int64(stmt, 0);
+		e.case_id = sqlite3_column_int64(stmt, 1);
+		e.at = sqlite3_column_int64(stmt, 2);
+		e.event = sqlite3_column_int(stmt, 3);
+		e.actor = (unsigned)sqlite3_column_int(stmt, 4);
+		key = sqlite3_column_blob(stmt, 5);
+		e.staff_key = key && sqlite3_column_bytes(stmt, 5) == STORE_CALLER_KEY_LEN ? key : NULL;
+		e.text_enc = sqlite3_column_blob(stmt, 6);
+		e.text_enc_len = (size_t)sqlite3_column_bytes(stmt, 6);
+		e.sms_out = col_int_or(stmt, 7, 0);
+		rc = cb(data, &e);
+		if (rc != 0) {
+			stmt_done(stmt);
+			return rc;
+		}
+		rc = SQLITE_ROW;
+	}
+	if (rc != SQLITE_DONE) {
+		rc = store_fail(st, rc, "reading case events");
+		stmt_done(stmt);
+		return rc;
+	}
+	stmt_done(stmt);
+	return 0;
+}
+
+/* Step a statement that returns at most one row of one integer: 0, -ENOENT for no row, -errno. */
+static int stmt_opt_int64(struct store *st, enum store_stmt id, int bind_rc, const char *what, int64_t *out)
+{
+	sqlite3_stmt *stmt = st->stmt[id];
+	int rc = bind_rc;
+
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_step(stmt);
+	}
+	if (rc == SQLITE_DONE) {
+		stmt_done(stmt);
+		return -ENOENT;
+	}
+	if (rc != SQLITE_ROW) {
+		rc = store_fail(st, rc, what);
+		stmt_done(stmt);
+		return rc;
+	}
+	*out = sqlite3_column_int64(stmt, 0);
+	stmt_done(stmt);
+	return 0;
+}
+
+int store_case_by_sms_out(struct store *st, int64_t out_id, int64_t *case_id)
+{
+	int rc = SQLITE_OK;
+
+	if (!st || !case_id) {
+		return -EINVAL;
+	}
+	bind_int64(&rc, st->stmt[STORE_STMT_CASE_EVENT_BY_OUT], 1, out_id);
+	return stmt_opt_int64(st, STORE_STMT_CASE_EVENT_BY_OUT, rc, "finding a case by outbox part", case_id);
+}
+
+int store_staff_state_get(struct store *st, const uint8_t key[STORE_CALLER_KEY_LEN], int *mode, int64_t *until)
+{
+	sqlite3_stmt *stmt;
+	int rc = SQLITE_OK;
+
+	if (!st || !key || !mode || !until) {
+		return -EINVAL;
+	}
+	stmt = st->stmt[STORE_STMT_STAFF_STATE_GET];
+	bind_key(&rc, stmt, 1, key);
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_step(stmt);
+	}
+	if (rc == SQLITE_DONE) {
+		stmt_done(stmt);
+		return -ENOENT;
+	}
+	if (rc != SQLITE_ROW) {
+		rc = store_fail(st, rc, "reading staff state");
+		stmt_done(stmt);
+		return rc;
+	}
+	*mode = sqlite3_column_int(stmt, 0);
+	*until = sqlite3_column_int64(stmt, 1);
+	stmt_done(stmt);
+	return 0;
+}
+
+int store_staff_state_put(struct store *st, const uint8_t key[STORE_CALLER_KEY_LEN], int mode, int64_t until)
+{
+	int rc = SQLITE_OK;
+
+	if (!st || !key || mode < 0 || mode > 2) {
+		return -EINVAL;
+	}
+	bind_key(&rc, st->stmt[STORE_STMT_STAFF_STATE_PUT], 1, key);
+	bind_int64(&rc, st->stmt[STORE_STMT_STAFF_STATE_PUT], 2, mode);
+	bind_int64(&rc, st->stmt[STORE_STMT_STAFF_STATE_PUT], 3, until);
+	return stmt_exec(st, STORE_STMT_STAFF_STATE_PUT, rc, "saving staff state");
+}
+
+int store_cases_meta_get(struct store *st, const char *key, int64_t *value)
+{
+	int rc = SQLITE_OK;
+
+	if (!st || !key || !str_ok(key) || !value) {
+		return -EINVAL;
+	}
+	bind_text(&rc, st->stmt[STORE_STMT_CASES_META_GET], 1, key);
+	return stmt_opt_int64(st, STORE_STMT_CASES_META_GET, rc, "reading cases meta", value);
+}
+
+int store_cases_meta_put(struct store *st, const char *key, int64_t value)
+{
+	int rc = SQLITE_OK;
+
+	if (!st || !key || !str_ok(key)) {
+		return -EINVAL;
+	}
+	bind_text(&rc, st->stmt[STORE_STMT_CASES_META_PUT], 1, key);
+	bind_int64(&rc, st->stmt[STORE_STMT_CASES_META_PUT], 2, value);
+	return stmt_exec(st, STORE_STMT_CASES_META_PUT, rc, "saving cases meta");
+}
+
+int store_case_alert_add(struct store *st, int category, const char *country, const void *employer_enc,
+			 size_t employer_enc_len, int64_t at, int count)
+{
+	sqlite3_stmt *stmt;
+	int rc = SQLITE_OK;
+
+	if (!st || !country || !case_country_ok(country) || !employer_enc) {
+		return -EINVAL;
+	}
+	stmt = st->stmt[STORE_STMT_CASE_ALERT_INS];
+	bind_int64(&rc, stmt, 1, category);
+	bind_text(&rc, stmt, 2, country);
+	bind_blob(&rc, stmt, 3, employer_enc, employer_enc_len);
+	bind_int64(&rc, stmt, 4, at);
+	bind_int64(&rc, stmt, 5, count);
+	return stmt_exec(st, STORE_STMT_CASE_ALERT_INS, rc, "storing an alert");
 }

@@ -140,9 +140,18 @@ static void gsup_port_release(struct ussd_session *sess)
 	talloc_free(d);
 }
 
+/* The caller's number from OsmoHLR's CTRL look-up, started when the dialog began. */
+static const char *gsup_port_msisdn(struct ussd_session *sess)
+{
+	struct gsup_dialog *d = ussd_session_port_data(sess);
+
+	return d && d->gp->ctrl ? hlr_ctrl_msisdn(d->gp->ctrl, d->imsi) : NULL;
+}
+
 static const struct ussd_port_ops gsup_port_ops = {
 	.tx = gsup_port_tx,
 	.release = gsup_port_release,
+	.msisdn = gsup_port_msisdn,
 };
 
 static void rx_begin(struct gsup_port *gp, const struct osmo_gsup_message *gm, const struct fac_component *c)

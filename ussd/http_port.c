@@ -258,9 +258,18 @@ static void http_port_release(struct ussd_session *sess)
 	/* else the request handler frees it once it has its answer */
 }
 
+/* The gateway's phoneNumber of the dialog. */
+static const char *http_port_msisdn(struct ussd_session *sess)
+{
+	struct http_dialog *d = ussd_session_port_data(sess);
+
+	return d && d->phone[0] ? d->phone : NULL;
+}
+
 static const struct ussd_port_ops http_port_ops = {
 	.tx = http_port_tx,
 	.release = http_port_release,
+	.msisdn = http_port_msisdn,
 };
 
 /* --- replay cache --- */

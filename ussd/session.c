@@ -17,6 +17,7 @@
 #include <yordam/log.h>
 #include <yordam/secret.h>
 #include <yordam/store.h>
+#include <yordam/text.h>
 #include <yordam/ussd.h>
 
 /* One screen: 182 septets or 80 UCS-2 units of UTF-8, at most 4 bytes each. */
@@ -69,6 +70,42 @@ struct ussd_engine {
 	/* Safety net on the monotonic clock: libosmocore timers follow the wall clock, which a board
 	 * without an RTC steps at boot. */
 	struct osmo_fd sweep;
+	const struct ussd_case_ops *case_ops; /* NULL: the cases service is off */
+};
+
+/* The steps of the complaint, callback and status forms. */
+enum form_step {
+	FORM_NONE,
+	FORM_UNAVAIL, /* no cases service */
+	FORM_CAT,
+	FORM_COUNTRY,
+	FORM_DETAIL,
+	FORM_WHO,
+	FORM_NUMBER,
+	FORM_CONSENT,
+	FORM_CONFIRM,
+	FORM_CB_CONFIRM,
+	FORM_ST_CASE,
+	FORM_ST_PIN,
+};
+
+#define FORM_DETAIL_MAX	   40
+#define FORM_NUMBER_MAX	   20
+#define FORM_CASE_MAX	   15
+#define FORM_PIN_MAX	   8
+#define FORM_COUNTRIES_MAX (MENU_MAX_CHILDREN - 1) /* the last key is "other" */
+#define SUBSCRIBER_MAX	   64
+
+/* What the caller has answered so far: fixed size, RAM only, gone with the dialog. */
+struct form_state {
+	enum form_step step;
+	unsigned page, n_pages;
+	int category;	 /* 1..7 */
+	char country[3]; /* "" for other */
+	char detail[FORM_DETAIL_MAX + 1];
+	bool proxy;
+	char behalf[FORM_NUMBER_MAX + 1];
+	char case_no[FORM_CASE_MAX + 1];
 };
 
 struct ussd_session {
@@ -87,11 +124,17 @@ struct ussd_session {
 	struct menu_cursor saved; /* where the offer returns to */
 	unsigned saved_lang;
 	struct timespec last_active; /* CLOCK_MONOTONIC */
+	struct form_state form;
+	char subscriber[SUBSCRIBER_MAX]; /* the port's id of the caller, for the cases service only */
 };
 
 #define LOGPS(sess, lvl, fmt, args...) LOGPFSML((sess)->fi, lvl, fmt, ##args)
 
 static struct osmo_fsm ussd_fsm;
+
+static bool is_form_node(const struct menu_node *n);
+static void form_begin(struct ussd_session *sess, const char *notice);
+static void form_input(struct ussd_session *sess, const char *input);
 
 static const struct osmo_tdef_state_timeout ussd_fsm_timeouts[32] = {
 	[USSD_ST_WAIT_USER] = {.T = USSD_T_IDLE},
@@ -297,6 +340,10 @@ static void session_resume_answer(struct ussd_session *sess, const char *input)
 	if (!strcmp(c, "1")) {
 		sess->resume_offered = false;
 		sess->cursor = sess->saved;
+		if (is_form_node(sess->cursor.node)) {
+			form_begin(sess, NULL);
+			return;
+		}
 		session_show(sess, NULL);
 	} else if (!strcmp(c, "2")) {
 		sess->resume_offered = false;
@@ -311,6 +358,540 @@ static void session_resume_answer(struct ussd_session *sess, const char *input)
 	}
 }
 
+/* --- complaint, callback and status forms ---------------------------------------------------- */
+
+static bool is_form_node(const struct menu_node *n)
+{
+	return n && (n->kind == MENU_K_COMPLAINT || n->kind == MENU_K_CALLBACK || n->kind == MENU_K_STATUS);
+}
+
+static const char *ui_or_empty(const struct ussd_session *sess, enum menu_ui k)
+{
+	const char *s = ui(sess, k);
+
+	return s ? s : "";
+}
+
+/* s folded and cut (at a word when possible) to one screen of the port into out. */
+static int fit_screen(const struct ussd_session *sess, const char *s, char *out, size_t outlen, bool *cut)
+{
+	char *f = text_fold(NULL, s, TEXT_FOLD_UZ);
+	int coding;
+	long n;
+
+	if (!f) {
+		return -EINVAL;
+	}
+	coding = text_coding_of(f, strlen(f));
+	n = coding < 0 ? -EINVAL
+		       : text_fit(f, strlen(f), coding,
+				  coding == TEXT_GSM7 ? sess->port->caps.gsm7 : sess->port->caps.ucs2, true);
+	if (n < 0 || (size_t)n >= outlen) {
+		talloc_free(f);
+		return -EINVAL;
+	}
+	if (cut) {
+		*cut = (size_t)n < strlen(f);
+	}
+	memcpy(out, f, n);
+	out[n] = '\0';
+	talloc_free(f);
+	return 0;
+}
+
+/* Leave the form and end the dialog with a final screen: the first of texts that fits whole, else
+ * the last one cut. */
+static void form_final(struct ussd_session *sess, const char *const *texts, unsigned n)
+{
+	char buf[SCREEN_BUF];
+	unsigned i;
+	bool cut = true;
+	int rc = -EINVAL;
+
+	for (i = 0; i < n && cut; i++) {
+		rc = fit_screen(sess, texts[i], buf, sizeof(buf), &cut);
+		if (rc < 0) {
+			cut = true;
+		}
+	}
+	memset(&sess->form, 0, sizeof(sess->form));
+	if (rc == 0) {
+		session_send(sess, NULL, true, buf);
+	}
+	osmo_fsm_inst_term(sess->fi, OSMO_FSM_TERM_REGULAR, NULL);
+}
+
+static void form_final1(struct ussd_session *sess, const char *text)
+{
+	form_final(sess, &text, 1);
+}
+
+static void form_error(struct ussd_session *sess, const char *what, int rc)
+{
+	LOGPS(sess, LOGL_ERROR, "Cases service: %s failed: %s\n", what, strerror(-rc));
+	form_final1(sess, ui_or_empty(sess, MENU_UI_CASE_ERROR));
+}
+
+/* The caller as the cases service sees them: their number when the port knows it. */
+static const char *form_subscriber(struct ussd_session *sess)
+{
+	const char *m = sess->port->ops->msisdn ? sess->port->ops->msisdn(sess) : NULL;
+
+	return m && *m ? m : sess->subscriber;
+}
+
+static const char *form_lang(const struct ussd_session *sess)
+{
+	return sess->engine->tree->lang_code[sess->lang];
+}
+
+static unsigned form_countries(const struct ussd_session *sess, const struct menu_node **nodes)
+{
+	return menu_form_countries(sess->engine->tree, nodes, FORM_COUNTRIES_MAX);
+}
+
+static const char *form_country_label(const struct ussd_session *sess)
+{
+	const struct menu_node *nodes[FORM_COUNTRIES_MAX];
+	unsigned i, n = form_countries(sess, nodes);
+
+	for (i = 0; sess->form.country[0] && i < n; i++) {
+		if (!strcmp(nodes[i]->country, sess->form.country)) {
+			return nodes[i]->title[sess->lang];
+		}
+	}
+	return ui_or_empty(sess, MENU_UI_CASE_OTHER);
+}
+
+/* Show the screen of the current step, with notice (e.g. invalid input) first. 0 or -errno
+ * (nothing sent; the caller ends the dialog). */
+static int form_show_rc(struct ussd_session *sess, const char *notice)
+{
+	const struct menu_tree *t = sess->engine->tree;
+	struct form_state *fs = &sess->form;
+	const struct menu_node *nodes[FORM_COUNTRIES_MAX];
+	const char *items[MENU_MAX_CHILDREN];
+	/* Texts stand on their own, without the node's title: every unit counts at 56. */
+	struct menu_form_screen f = {.at = sess->cursor.node};
+	char body[SCREEN_BUF], buf[SCREEN_BUF];
+	unsigned i, n;
+	int rc;
+
+	switch (fs->step) {
+	case FORM_UNAVAIL:
+		f.body = ui_or_empty(sess, MENU_UI_CASE_UNAVAIL);
+		break;
+	case FORM_CAT:
+		f.heading = ui_or_empty(sess, MENU_UI_CASE_CAT);
+		for (i = 0; i < 7; i++) {
+			items[i] = ui_or_empty(sess, MENU_UI_CASE_CAT1 + i);
+		}
+		f.items = items;
+		f.n_items = 7;
+		break;
+	case FORM_COUNTRY:
+		f.heading = ui_or_empty(sess, MENU_UI_CASE_COUNTRY);
+		n = form_countries(sess, nodes);
+		for (i = 0; i < n; i++) {
+			items[i] = nodes[i]->title[sess->lang];
+		}
+		items[n] = ui_or_empty(sess, MENU_UI_CASE_OTHER);
+		f.items = items;
+		f.n_items = n + 1;
+		break;
+	case FORM_DETAIL:
+		/* Typed text, and "0" skips: no footer that would promise "0 Back". */
+		snprintf(body, sizeof(body), "%s%s%s", notice ? notice : "", notice ? "\n" : "",
+			 ui_or_empty(sess, MENU_UI_CASE_DETAIL));
+		fs->n_pages = 1;
+		mono_now(&sess->last_active);
+		rc = fit_screen(sess, body, buf, sizeof(buf), NULL);
+		if (rc < 0 || (rc = session_send(sess, NULL, false, buf)) < 0) {
+			return rc;
+		}
+		osmo_tdef_fsm_inst_state_chg(sess->fi, USSD_ST_WAIT_USER, ussd_fsm_timeouts, sess->engine->tdefs, 60);
+		return 0;
+	case FORM_WHO:
+		f.heading = ui_or_empty(sess, MENU_UI_CASE_WHO);
+		items[0] = ui_or_empty(sess, MENU_UI_CASE_SELF);
+		items[1] = ui_or_empty(sess, MENU_UI_CASE_RELATIVE);
+		f.items = items;
+		f.n_items = 2;
+		break;
+	case FORM_NUMBER:
+		f.body = ui_or_empty(sess, MENU_UI_CASE_NUMBER);
+		break;
+	case FORM_CONSENT:
+		f.body = ui_or_empty(sess, MENU_UI_CASE_CONSENT);
+		break;
+	case FORM_CONFIRM:
+		f.heading = ui_or_empty(sess, MENU_UI_CASE_CONFIRM);
+		snprintf(body, sizeof(body), "%s\n%s%s%s%s%s\n%s",
+			 ui_or_empty(sess, MENU_UI_CASE_CAT1 + fs->category - 1), form_country_label(sess),
+			 fs->detail[0] ? "\n" : "", fs->detail, fs->proxy ? "\n" : "", fs->proxy ? fs->behalf : "",
+			 ui_or_empty(sess, MENU_UI_CASE_KEYS));
+		f.body = body;
+		break;
+	case FORM_CB_CONFIRM:
+		f.body = ui_or_empty(sess, MENU_UI_CB_CONFIRM);
+		break;
+	case FORM_ST_CASE:
+		f.body = ui_or_empty(sess, MENU_UI_ST_CASE);
+		break;
+	case FORM_ST_PIN:
+		f.body = ui_or_empty(sess, MENU_UI_ST_PIN);
+		break;
+	default:
+		OSMO_ASSERT(0);
+	}
+	if (!f.items && notice) {
+		/* A text keeps its keys in view after invalid input: the notice is its heading. */
+		f.heading = notice;
+		notice = NULL;
+		fs->page = 0;
+	}
+	rc = menu_render_form(t, &f, fs->page, sess->lang, &sess->port->caps, notice, buf, sizeof(buf), &fs->n_pages);
+	if (rc < 0 && fs->page) {
+		fs->page = 0;
+		rc = menu_render_form(t, &f, 0, sess->lang, &sess->port->caps, notice, buf, sizeof(buf), &fs->n_pages);
+	}
+	mono_now(&sess->last_active);
+	if (rc < 0) {
+		LOGPS(sess, LOGL_ERROR, "Cannot render form step %d of node %s: %s\n", fs->step, sess->cursor.node->id,
+		      strerror(-rc));
+	}
+	if (rc < 0 || (rc = session_send(sess, NULL, false, buf)) < 0) {
+		return rc;
+	}
+	osmo_tdef_fsm_inst_state_chg(sess->fi, USSD_ST_WAIT_USER, ussd_fsm_timeouts, sess->engine->tdefs, 60);
+	return 0;
+}
+
+static void form_show(struct ussd_session *sess, const char *notice)
+{
+	if (form_show_rc(sess, notice) < 0) {
+		osmo_fsm_inst_term(sess->fi, OSMO_FSM_TERM_ERROR, NULL);
+	}
+}
+
+static void form_goto(struct ussd_session *sess, enum form_step step)
+{
+	sess->form.step = step;
+	sess->form.page = 0;
+	form_show(sess, NULL);
+}
+
+/* The cursor arrived at a form node: its first step. 0 or -errno (nothing sent). */
+static int form_begin_rc(struct ussd_session *sess, const char *notice)
+{
+	memset(&sess->form, 0, sizeof(sess->form));
+	sess->cursor.page = 0;
+	if (!sess->engine->case_ops) {
+		sess->form.step = FORM_UNAVAIL;
+	} else if (sess->cursor.node->kind == MENU_K_COMPLAINT) {
+		sess->form.step = FORM_CAT;
+	} else if (sess->cursor.node->kind == MENU_K_CALLBACK) {
+		sess->form.step = FORM_CB_CONFIRM;
+	} else {
+		sess->form.step = FORM_ST_CASE;
+	}
+	return form_show_rc(sess, notice);
+}
+
+static void form_begin(struct ussd_session *sess, const char *notice)
+{
+	if (form_begin_rc(sess, notice) < 0) {
+		osmo_fsm_inst_term(sess->fi, OSMO_FSM_TERM_ERROR, NULL);
+	}
+}
+
+/* Leave the form for the menu: "0" from the first step goes where "0" goes from the node. */
+static void form_leave(struct ussd_session *sess, const char *key)
+{
+	unsigned lang = sess->lang;
+
+	memset(&sess->form, 0, sizeof(sess->form));
+	sess->cursor.page = 0;
+	menu_input(sess->engine->tree, &sess->cursor, &lang, &sess->port->caps, key);
+	if (is_form_node(sess->cursor.node)) {
+		/* "0" from a form at the root's level: nowhere else to go */
+		sess->cursor.node = sess->engine->tree->root;
+		sess->cursor.page = 0;
+	}
+	session_show(sess, NULL);
+}
+
+/* A key in 1..max, else 0. */
+static unsigned form_key(const char *s, unsigned max)
+{
+	return s[0] >= '1' && s[0] <= '9' && !s[1] && (unsigned)(s[0] - '0') <= max ? (unsigned)(s[0] - '0') : 0;
+}
+
+/* Digits, with an optional leading '+' when plus, between min and max of them. */
+static bool digits_ok(const char *s, size_t min, size_t max, bool plus)
+{
+	size_t n = 0;
+
+	if (plus && *s == '+') {
+		s++;
+	}
+	for (; *s; s++, n++) {
+		if (!isdigit((unsigned char)*s)) {
+			return false;
+		}
+	}
+	return n >= min && n <= max;
+}
+
+static bool detail_ok(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (!len || len > FORM_DETAIL_MAX || !text_utf8_valid(s, len)) {
+		return false;
+	}
+	for (; *s; s++) {
+		if ((unsigned char)*s < 0x20 || *s == 0x7f) {
+			return false;
+		}
+	}
+	return true;
+}
+
+static void form_submit(struct ussd_session *sess)
+{
+	const struct ussd_case_ops *ops = sess->engine->case_ops;
+	struct form_state *fs = &sess->form;
+	struct ussd_complaint c = {
+		.category = fs->category,
+		.country = fs->country[0] ? fs->country : NULL,
+		.detail = fs->detail[0] ? fs->detail : NULL,
+		.lang = form_lang(sess),
+		.proxy = fs->proxy,
+		.on_behalf_of = fs->proxy ? fs->behalf : NULL,
+	};
+	char case_no[32] = "", pin[16] = "";
+	char full[SCREEN_BUF], mid[SCREEN_BUF], bare[SCREEN_BUF];
+	const char *texts[] = {full, mid, bare};
+	int rc;
+
+	rc = ops->file ? ops->file(ops->data, form_subscriber(sess), &c, case_no, sizeof(case_no), pin, sizeof(pin))
+		       : -ENOTSUP;
+	if (rc < 0 || !case_no[0]) {
+		form_error(sess, "file", rc < 0 ? rc : -EINVAL);
+		return;
+	}
+	/* The case number comes first and is never cut: the longer texts give way. */
+	snprintf(full, sizeof(full), "%s %s\n%s %s\n%s", ui_or_empty(sess, MENU_UI_CASE_DONE), case_no,
+		 ui_or_empty(sess, MENU_UI_CASE_PIN), pin, ui_or_empty(sess, MENU_UI_CASE_KEEP));
+	snprintf(mid, sizeof(mid), "%s %s\n%s %s", ui_or_empty(sess, MENU_UI_CASE_DONE), case_no,
+		 ui_or_empty(sess, MENU_UI_CASE_PIN), pin);
+	snprintf(bare, sizeof(bare), "%s\nPIN %s", case_no, pin);
+	LOGPS(sess, LOGL_INFO, "Complaint filed (category %d)\n", fs->category);
+	form_final(sess, texts, ARRAY_SIZE(texts));
+}
+
+static void form_callback(struct ussd_session *sess)
+{
+	const struct ussd_case_ops *ops = sess->engine->case_ops;
+	char when[128] = "", text[SCREEN_BUF];
+	int rc;
+
+	rc = ops->callback ? ops->callback(ops->data, form_subscriber(sess), form_lang(sess), when, sizeof(when))
+			   : -ENOTSUP;
+	if (rc == -EALREADY) {
+		form_final1(sess, ui_or_empty(sess, MENU_UI_CB_ALREADY));
+	} else if (rc < 0) {
+		form_error(sess, "callback", rc);
+	} else {
+		snprintf(text, sizeof(text), "%s %s", ui_or_empty(sess, MENU_UI_CB_DONE), when);
+		form_final1(sess, text);
+	}
+}
+
+static void form_status(struct ussd_session *sess, const char *pin)
+{
+	const struct ussd_case_ops *ops = sess->engine->case_ops;
+	char text[512] = "";
+	int rc;
+
+	rc = ops->status ? ops->status(ops->data, form_subscriber(sess), sess->form.case_no, pin, form_lang(sess), text,
+				       sizeof(text))
+			 : -ENOTSUP;
+	if (rc == -ENOENT && !pin) {
+		form_goto(sess, FORM_ST_PIN);
+	} else if (rc == -ENOENT) {
+		form_final1(sess, ui_or_empty(sess, MENU_UI_ST_UNKNOWN));
+	} else if (rc < 0 || !text[0]) {
+		form_error(sess, "status", rc < 0 ? rc : -EINVAL);
+	} else {
+		form_final1(sess, text);
+	}
+}
+
+/* The step before this one ("0" on a step's first page). */
+static void form_back(struct ussd_session *sess)
+{
+	struct form_state *fs = &sess->form;
+
+	switch (fs->step) {
+	case FORM_COUNTRY:
+		form_goto(sess, FORM_CAT);
+		break;
+	case FORM_WHO:
+		form_goto(sess, FORM_DETAIL);
+		break;
+	case FORM_NUMBER:
+		form_goto(sess, FORM_WHO);
+		break;
+	case FORM_CONSENT:
+		form_goto(sess, fs->proxy ? FORM_NUMBER : FORM_WHO);
+		break;
+	case FORM_CONFIRM:
+		form_goto(sess, FORM_CONSENT);
+		break;
+	case FORM_ST_PIN:
+		form_goto(sess, FORM_ST_CASE);
+		break;
+	default:
+		form_leave(sess, "0");
+		break;
+	}
+}
+
+static void form_input(struct ussd_session *sess, const char *input)
+{
+	struct form_state *fs = &sess->form;
+	const struct menu_node *nodes[FORM_COUNTRIES_MAX];
+	char in[USSD_INPUT_MAX + 1];
+	size_t len;
+	unsigned k, n;
+	char *s = in;
+
+	osmo_strlcpy(in, input ? input : "", sizeof(in));
+	while (*s && isspace((unsigned char)*s)) {
+		s++;
+	}
+	len = strlen(s);
+	while (len && isspace((unsigned char)s[len - 1])) {
+		s[--len] = '\0';
+	}
+	if (!strcmp(s, "00")) {
+		memset(fs, 0, sizeof(*fs));
+		sess->cursor.node = sess->engine->tree->root;
+		sess->cursor.page = 0;
+		session_show(sess, NULL);
+		return;
+	}
+	if (fs->step == FORM_DETAIL) {
+		if (!strcmp(s, "0")) {
+			fs->detail[0] = '\0';
+			form_goto(sess, FORM_WHO);
+			return;
+		}
+		if (detail_ok(s)) {
+			OSMO_STRLCPY_ARRAY(fs->detail, s);
+			form_goto(sess, FORM_WHO);
+			return;
+		}
+		goto invalid;
+	}
+	if (!strcmp(s, "0")) {
+		if (fs->page > 0) {
+			fs->page--;
+			form_show(sess, NULL);
+		} else {
+			form_back(sess);
+		}
+		return;
+	}
+	if (!strcmp(s, "9") && fs->page + 1 < fs->n_pages) {
+		fs->page++;
+		form_show(sess, NULL);
+		return;
+	}
+	switch (fs->step) {
+	case FORM_CAT:
+		k = form_key(s, 7);
+		if (!k) {
+			goto invalid;
+		}
+		fs->category = (int)k;
+		form_goto(sess, FORM_COUNTRY);
+		return;
+	case FORM_COUNTRY:
+		n = form_countries(sess, nodes);
+		k = form_key(s, n + 1);
+		if (!k) {
+			goto invalid;
+		}
+		if (k <= n) {
+			OSMO_STRLCPY_ARRAY(fs->country, nodes[k - 1]->country);
+		} else {
+			fs->country[0] = '\0';
+		}
+		form_goto(sess, FORM_DETAIL);
+		return;
+	case FORM_WHO:
+		k = form_key(s, 2);
+		if (!k) {
+			goto invalid;
+		}
+		fs->proxy = k == 2;
+		if (!fs->proxy) {
+			fs->behalf[0] = '\0';
+		}
+		form_goto(sess, fs->proxy ? FORM_NUMBER : FORM_CONSENT);
+		return;
+	case FORM_NUMBER:
+		if (!digits_ok(s, 5, FORM_NUMBER_MAX - 1, true)) {
+			goto invalid;
+		}
+		OSMO_STRLCPY_ARRAY(fs->behalf, s);
+		form_goto(sess, FORM_CONSENT);
+		return;
+	case FORM_CONSENT:
+	case FORM_CONFIRM:
+		k = form_key(s, 2);
+		if (!k) {
+			goto invalid;
+		}
+		if (k == 2) {
+			LOGPS(sess, LOGL_INFO, "Complaint cancelled by the caller\n");
+			form_final1(sess, ui_or_empty(sess, MENU_UI_CASE_CANCELLED));
+		} else if (fs->step == FORM_CONSENT) {
+			form_goto(sess, FORM_CONFIRM);
+		} else {
+			form_submit(sess);
+		}
+		return;
+	case FORM_CB_CONFIRM:
+		if (!form_key(s, 1)) {
+			goto invalid;
+		}
+		form_callback(sess);
+		return;
+	case FORM_ST_CASE:
+		if (!digits_ok(s, 4, FORM_CASE_MAX, false)) {
+			goto invalid;
+		}
+		OSMO_STRLCPY_ARRAY(fs->case_no, s);
+		form_status(sess, NULL);
+		return;
+	case FORM_ST_PIN:
+		if (!digits_ok(s, 3, FORM_PIN_MAX, false)) {
+			goto invalid;
+		}
+		form_status(sess, s);
+		return;
+	default:
+		break;
+	}
+invalid:
+	sess->port->stats.invalid++;
+	form_show(sess, ui_or_empty(sess, MENU_UI_INVALID));
+}
+
 static void ussd_fsm_wait_user(struct osmo_fsm_inst *fi, uint32_t event, void *data)
 {
 	struct ussd_session *sess = fi->priv;
@@ -322,7 +903,15 @@ static void ussd_fsm_wait_user(struct osmo_fsm_inst *fi, uint32_t event, void *d
 			session_resume_answer(sess, data);
 			break;
 		}
+		if (sess->form.step != FORM_NONE) {
+			form_input(sess, data);
+			break;
+		}
 		notice = session_apply(sess, data);
+		if (is_form_node(sess->cursor.node)) {
+			form_begin(sess, notice);
+			break;
+		}
 		session_show(sess, notice);
 		break;
 	case USSD_EV_ABORT:
@@ -497,9 +1086,19 @@ void ussd_engine_set_tree(struct ussd_engine *e, const struct menu_tree *t)
 
 		sess->cursor.node = n ? n : t->root;
 		sess->cursor.page = 0;
+		if (sess->form.step != FORM_NONE) {
+			/* Country keys may have changed: the form starts over at the next input. */
+			memset(&sess->form, 0, sizeof(sess->form));
+			sess->cursor.node = n && n->parent ? n->parent : t->root;
+		}
 		sess->lang = lang >= 0 ? (unsigned)lang : t->fallback;
 	}
 	e->tree = t;
+}
+
+void ussd_engine_set_case_ops(struct ussd_engine *e, const struct ussd_case_ops *ops)
+{
+	e->case_ops = ops;
 }
 
 const struct menu_tree *ussd_engine_tree(const struct ussd_engine *e)
@@ -614,6 +1213,9 @@ struct ussd_session *ussd_session_start(struct ussd_port *port, const char *subs
 	port->open_sessions++;
 	port->stats.sessions++;
 
+	if (subscriber) {
+		OSMO_STRLCPY_ARRAY(sess->subscriber, subscriber);
+	}
 	sess->have_key = subscriber && secret_hash(e->secret, "caller", subscriber, sess->caller_key) == 0;
 	rc = sess->have_key ? store_caller_lang_get(e->store, sess->caller_key, lang, sizeof(lang)) : -ENOENT;
 	if (rc == 0 && (rc = menu_lang_index(e->tree, lang)) >= 0) {
@@ -638,7 +1240,8 @@ struct ussd_session *ussd_session_start(struct ussd_port *port, const char *subs
 		}
 		return sess;
 	}
-	if (session_send(sess, notice, false, NULL) < 0) {
+	if (is_form_node(sess->cursor.node) ? form_begin_rc(sess, notice) < 0
+					    : session_send(sess, notice, false, NULL) < 0) {
 		/* The port answers its peer itself when start fails. */
 		sess->released = true;
 		osmo_fsm_inst_term(fi, OSMO_FSM_TERM_ERROR, NULL);

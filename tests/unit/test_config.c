@@ -350,6 +350,67 @@ static void test_sync_errors(void **state)
 	expect_error("sync = 1;", "key 'sync': must be a group");
 }
 
+/* The complaints service (issue 4): off by default, a staff roster validated by cases_roster_compile(). */
+static void test_cases(void **state)
+{
+	struct yordam_config *cfg = parse("");
+
+	assert_non_null(cfg);
+	assert_false(cfg->cases.enabled);
+	assert_int_equal(cfg->cases.claim_timeout, 900);
+	assert_int_equal(cfg->cases.beep_window, 21600);
+	assert_int_equal(cfg->cases.warn_threshold, 5);
+	assert_string_equal(cfg->cases.tzdir, "/usr/share/zoneinfo");
+	assert_int_equal(cfg->n_staff, 0);
+	talloc_free(cfg);
+
+	cfg = parse(
+		"cases: { enabled = true; claim_timeout = 60; warn_window = 86400; warn_threshold = 3; };\n"
+		"staff = (\n"
+		" { name = \"Dilnoza\"; phone = \"+998 90 123-45-67\"; languages = [\"uz\", \"ru\"];\n"
+		"   countries = [\"RU\", \"KZ\"]; topics = [\"wages\", \"callback\"]; timezone = \"Asia/Tashkent\";\n"
+		"   duty = [\"mon-fri 09:00-18:00\", \"sat 10:00-14:00\"]; },\n"
+		" { name = \"Aziz\"; phone = \"+998910000001\"; languages = [\"*\"]; countries = [\"*\"];\n"
+		"   topics = [\"*\"]; timezone = \"Asia/Tashkent\"; duty = [\"daily 20:00-08:00\"]; supervisor = true; "
+		"}\n"
+		");");
+	assert_non_null(cfg);
+	assert_true(cfg->cases.enabled);
+	assert_int_equal(cfg->cases.claim_timeout, 60);
+	assert_int_equal(cfg->cases.warn_threshold, 3);
+	assert_int_equal(cfg->n_staff, 2);
+	assert_string_equal(cfg->staff[0].name, "Dilnoza");
+	assert_string_equal(cfg->staff[0].phone, "+998 90 123-45-67");
+	assert_string_equal(cfg->staff[0].duty[1], "sat 10:00-14:00");
+	assert_null(cfg->staff[0].duty[2]);
+	assert_false(cfg->staff[0].supervisor);
+	assert_true(cfg->staff[1].supervisor);
+	talloc_free(cfg);
+}
+
+static void test_cases_errors(void **state)
+{
+	expect_error("cases: { enabled = true; };", "key 'cases.enabled': needs a staff list");
+	expect_error("cases: { claim_timeout = 1; };", "key 'cases.claim_timeout': value 1 out of range");
+	expect_error("cases: { colour = 1; };", "key 'cases.colour': unknown key");
+	expect_error("staff = ( { name = \"A\"; } );", "key 'staff.[0].phone': required but missing");
+	expect_error("staff = ( { name = \"A\"; phone = \"+998901234567\"; languages = [\"uz\"]; countries = [\"RU\"];"
+		     " topics = [\"wages\"]; timezone = \"Asia/Tashkent\"; duti = [\"x\"]; } );",
+		     "key 'staff.[0].duti': unknown key");
+	/* the roster validator's messages, at the staff list's line */
+	expect_error(
+		"\nstaff = (\n { name = \"A\"; phone = \"+998901234567\"; languages = [\"uz\"]; countries = [\"RU\"];"
+		" topics = [\"wages\"]; timezone = \"Asia/Taskent\"; } );",
+		"test.conf:2: key 'staff': staff 1 (A): timezone");
+	expect_error("staff = ( { name = \"A\"; phone = \"901234567\"; languages = [\"uz\"]; countries = [\"RU\"];"
+		     " topics = [\"wages\"]; timezone = \"Asia/Tashkent\"; } );",
+		     "key 'staff': staff 1 (A)");
+	expect_error("staff = ( { name = \"A\"; phone = \"+998901234567\"; languages = [\"uz\"]; countries = [\"RU\"];"
+		     " topics = [\"wages\"]; timezone = \"Asia/Tashkent\"; duty = [\"mon 25:00-26:00\"]; } );",
+		     "key 'staff': staff 1 (A)");
+	expect_error("staff = { name = \"A\"; };", "key 'staff': must be a list of groups");
+}
+
 static void test_sms(void **state)
 {
 	struct yordam_config *cfg = parse("");
@@ -404,7 +465,8 @@ int main(void)
 		cmocka_unit_test(test_missing_file), cmocka_unit_test(test_demo_configs_valid),
 		cmocka_unit_test(test_http),	     cmocka_unit_test(test_http_errors),
 		cmocka_unit_test(test_modems),	     cmocka_unit_test(test_modem_errors),
-		cmocka_unit_test(test_sms),	     cmocka_unit_test(test_sync),
+		cmocka_unit_test(test_sms),	     cmocka_unit_test(test_cases),
+		cmocka_unit_test(test_cases_errors), cmocka_unit_test(test_sync),
 		cmocka_unit_test(test_sync_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -766,6 +766,62 @@ static void test_bundled_picker_one_screen(void **state)
 	talloc_free(ctx);
 }
 
+/* The form kinds: their texts are required only when the pack has such a node; the country list
+ * of the complaint form comes from the hotlines nodes; form screens use the paginator. */
+static void test_form_kinds(void **state)
+{
+	void *ctx = talloc_new(NULL);
+	struct menu_report rep = {0};
+	struct menu_caps caps = {128, 56};
+	const struct menu_node *nodes[7];
+	const char *items[] = {"Unpaid wages", "Passport or papers taken", "Unsafe work"};
+	struct menu_form_screen fs = {.heading = "What happened?", .items = items, .n_items = 3};
+	struct menu_tree *t;
+	char out[1024];
+	unsigned np;
+
+	assert_int_equal(menu_kind_parse("complaint"), MENU_K_COMPLAINT);
+	assert_string_equal(menu_kind_name(MENU_K_STATUS), "status");
+	assert_string_equal(menu_ui_keys[MENU_UI_CASE_CAT7], "case_cat_other");
+	/* a pack without form nodes needs no form texts */
+	t = parse_mini(ctx, "", "en", &rep);
+	assert_non_null(t);
+	assert_null(t->ui[MENU_UI_CASE_DONE][0]);
+	/* with one, they are required */
+	rep = (struct menu_report){0};
+	assert_null(parse_mini(ctx, "[node file]\nparent = home\nkind = complaint\ntitle.en = Complain\n", "en", &rep));
+	assert_true(rep.n_errors > 0);
+	/* countries: the directory by country names them */
+	rep = (struct menu_report){0};
+	t = parse_mini(ctx,
+		       "[node kr]\nparent = home\nkind = menu\ntitle.en = Korea info\n"
+		       "[node kr.h]\nparent = kr\nkind = hotlines\ncountry = KR\ntitle.en = Hotlines\n"
+		       "[node dir]\nparent = home\nkind = menu\ntitle.en = Hotlines\n"
+		       "[node dir.kr]\nparent = dir\nkind = hotlines\ncountry = KR\ntitle.en = South Korea\n"
+		       "[node dir.tr]\nparent = dir\nkind = hotlines\ncountry = TR\ntitle.en = Turkey\n",
+		       "en", &rep);
+	assert_non_null(t);
+	assert_int_equal(menu_form_countries(t, nodes, 7), 2);
+	assert_string_equal(nodes[0]->country, "KR");
+	assert_string_equal(nodes[0]->title[0], "South Korea");
+	assert_string_equal(nodes[1]->title[0], "Turkey");
+	assert_int_equal(menu_form_countries(t, nodes, 1), 1);
+	/* a form list and a form text at the node's place */
+	fs.at = menu_node_by_id(t, "kr.h");
+	assert_true(menu_render_form(t, &fs, 0, 0, &caps, NULL, out, sizeof(out), &np) > 0);
+	assert_string_equal(out, "What happened?\n1 Unpaid wages\n2 Passport or papers taken\n3 Unsafe work\n0 Back 00 "
+				 "Home");
+	assert_int_equal(np, 1);
+	fs.items = NULL;
+	fs.heading = NULL;
+	fs.body = "Type your case number";
+	assert_true(menu_render_form(t, &fs, 0, 0, &caps, NULL, out, sizeof(out), &np) > 0);
+	assert_string_equal(out, "Type your case number\n0 Back 00 Home");
+	fs.at = NULL;
+	assert_int_equal(menu_render_form(t, &fs, 0, 0, &caps, NULL, out, sizeof(out), &np), -EINVAL);
+	talloc_free(ctx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -783,6 +839,7 @@ int main(void)
 		cmocka_unit_test(test_hotlines),
 		cmocka_unit_test(test_store_roundtrip),
 		cmocka_unit_test(test_bundled_picker_one_screen),
+		cmocka_unit_test(test_form_kinds),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -185,7 +185,7 @@ static void test_fresh_open(void **state)
 	out = sqlite_cli(f->path, "PRAGMA journal_mode");
 	assert_string_equal(out, "wal");
 	out = sqlite_cli(f->path, "PRAGMA user_version");
-	assert_string_equal(out, "4");
+	assert_string_equal(out, "5");
 	import_a(st);
 	assert_int_equal(access(talloc_asprintf(g_ctx, "%s-wal", f->path), F_OK), 0);
 	store_close(st);
@@ -231,8 +231,8 @@ static void test_migrate_v1(void **state)
 	assert_string_equal(sqlite_cli(f->path, "PRAGMA user_version"), "1");
 
 	assert_int_equal(store_open(g_ctx, f->path, &st), 0);
-	assert_int_equal(store_schema_version(st), 4);
-	assert_int_equal(STORE_SCHEMA_VERSION, 4);
+	assert_int_equal(store_schema_version(st), 5);
+	assert_int_equal(STORE_SCHEMA_VERSION, 5);
 	assert_string_equal(sqlite_cli(f->path, "PRAGMA journal_mode"), "wal");
 
 	content = dump(st);
@@ -258,6 +258,9 @@ static void test_migrate_v1(void **state)
 	assert_non_null(strstr(fresh, "CREATE TABLE caller"));
 	assert_non_null(strstr(fresh, "CREATE TABLE sms_out"));
 	assert_non_null(strstr(fresh, "CREATE TABLE journal"));
+	assert_non_null(strstr(fresh, "CREATE TABLE cases"));
+	assert_non_null(strstr(fresh, "CREATE TABLE case_events"));
+	assert_non_null(strstr(fresh, "CREATE TABLE staff_state"));
 	assert_string_equal(fresh, migrated);
 	/* the upgraded file has its one sync state row */
 	assert_string_equal(sqlite_cli(f->path, "SELECT id, acked_seq, last_success FROM sync_state"), "1|0|0");
@@ -787,6 +790,218 @@ static void test_sms_tables(void **state)
 	store_close(st);
 }
 
+static int count_case(void *data, const struct store_case *c)
+{
+	unsigned *n = data;
+
+	(*n)++;
+	return c->id > 0 ? 0 : -EINVAL;
+}
+
+static int count_event(void *data, const struct store_case_event *e)
+{
+	unsigned *n = data;
+
+	(*n)++;
+	return e->case_id > 0 ? 0 : -EINVAL;
+}
+
+/* Fill and insert a case with id seq + 1 (inside a transaction, as the cases service does). */
+static int64_t add_case(struct store *st, uint32_t number, int kind, uint8_t who, int64_t created)
+{
+	static uint8_t keys[8][32];
+	struct store_case c = {0};
+	uint64_t seq;
+
+	memset(keys[who & 7], who, 32);
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(store_case_next_seq(st, &seq), 0);
+	c.id = (int64_t)seq + 1;
+	c.number = number;
+	c.kind = kind;
+	c.category = 1;
+	memcpy(c.country, "RU", 3);
+	c.lang = "uz-Latn";
+	c.channel = 2;
+	c.state = 1;
+	c.reporter_key = keys[who & 7];
+	c.reporter_enc = "sealed-number";
+	c.reporter_enc_len = 13;
+	c.text_enc = "sealed-text";
+	c.text_enc_len = 11;
+	c.pin_hash = "pinhash";
+	c.pin_hash_len = 7;
+	c.route_at = created + 50;
+	c.created = created;
+	assert_int_equal(store_case_add(st, &c), 0);
+	assert_int_equal(store_commit(st), 0);
+	return c.id;
+}
+
+/* Cases (schema v5): insert with a number derived from the sequence, get, update, deadlines, events, beep
+ * window, staff state, meta, and retention of closed cases' personal fields. */
+static void test_cases(void **state)
+{
+	struct fixture *f = *state;
+	struct store *st = NULL;
+	struct store_case c, bad = {0};
+	struct store_case_event e = {0};
+	struct store_purge_counts pc;
+	uint8_t staff[32];
+	uint64_t seq;
+	int64_t id1, id2, id3, t, ev, found, v;
+	unsigned n = 0;
+	int mode;
+
+	assert_int_equal(store_open(g_ctx, f->path, &st), 0);
+	assert_int_equal(store_case_next_seq(st, &seq), 0);
+	assert_int_equal(seq, 0);
+	id1 = add_case(st, 1234566, 1, 1, 1000);
+	assert_int_equal(id1, 1);
+	assert_int_equal(store_case_next_seq(st, &seq), 0);
+	assert_int_equal(seq, 1);
+	id2 = add_case(st, 7654321, 2, 2, 1100);
+	assert_int_equal(id2, 2);
+
+	/* a taken number is -EEXIST, bad fields -EINVAL */
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(store_case_next_seq(st, &seq), 0);
+	memset(&bad, 0, sizeof(bad));
+	bad.id = (int64_t)seq + 1;
+	bad.number = 1234566;
+	bad.kind = 1;
+	bad.category = 1;
+	memcpy(bad.country, "RU", 3);
+	bad.lang = "en";
+	bad.channel = 1;
+	bad.state = 1;
+	bad.reporter_key = staff;
+	bad.reporter_enc = "x";
+	bad.reporter_enc_len = 1;
+	memset(staff, 9, sizeof(staff));
+	assert_int_equal(store_case_add(st, &bad), -EEXIST);
+	bad.number = 1;
+	bad.category = 9;
+	assert_int_equal(store_case_add(st, &bad), -EINVAL);
+	memcpy(bad.country, "r", 2);
+	assert_int_equal(store_case_add(st, &bad), -EINVAL);
+	store_rollback(st);
+
+	assert_int_equal(store_case_get(st, 1234566, g_ctx, &c), 0);
+	assert_int_equal(c.id, id1);
+	assert_int_equal(c.kind, 1);
+	assert_string_equal(c.country, "RU");
+	assert_string_equal(c.lang, "uz-Latn");
+	assert_int_equal(c.text_enc_len, 11);
+	assert_memory_equal(c.text_enc, "sealed-text", 11);
+	assert_null(c.assignee_key);
+	assert_int_equal(c.route_at, 1050);
+	assert_int_equal(store_case_get(st, 1111111, g_ctx, &c), -ENOENT);
+
+	/* deadlines: the earliest open one; a due case */
+	assert_int_equal(store_case_next_deadline(st, &t), 0);
+	assert_int_equal(t, 1050);
+	assert_int_equal(store_case_due(st, 1049, g_ctx, &c), -ENOENT);
+	assert_int_equal(store_case_due(st, 1050, g_ctx, &c), 0);
+	assert_int_equal(c.id, id1);
+	c.state = 2;
+	c.route_at = 0;
+	c.claim_deadline = 2000;
+	c.assignee_key = staff;
+	c.escalations = 1;
+	c.updated = 1060;
+	assert_int_equal(store_case_update(st, &c), 0);
+	assert_int_equal(store_case_next_deadline(st, &t), 0);
+	assert_int_equal(t, 1150); /* case 2's route_at */
+	assert_int_equal(store_case_get_id(st, id1, g_ctx, &c), 0);
+	assert_int_equal(c.state, 2);
+	assert_int_equal(c.claim_deadline, 2000);
+	assert_non_null(c.assignee_key);
+	assert_memory_equal(c.assignee_key, staff, 32);
+	c.id = 99;
+	assert_int_equal(store_case_update(st, &c), -ENOENT);
+
+	/* events, and the case behind an outbox part */
+	e.case_id = id1;
+	e.at = 1060;
+	e.event = 0;
+	e.actor = 1;
+	e.staff_key = staff;
+	e.sms_out = 42;
+	assert_int_equal(store_case_event_add(st, &e, &ev), 0);
+	e.text_enc = "sealed-reply";
+	e.text_enc_len = 12;
+	e.sms_out = 0;
+	assert_int_equal(store_case_event_add(st, &e, NULL), 0);
+	assert_int_equal(store_case_event_foreach(st, id1, count_event, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(store_case_by_sms_out(st, 42, &found), 0);
+	assert_int_equal(found, id1);
+	assert_int_equal(store_case_by_sms_out(st, 43, &found), -ENOENT);
+	e.case_id = 77; /* no such case */
+	assert_int_equal(store_case_event_add(st, &e, NULL), -EINVAL);
+
+	/* a missed call within the window finds the open callback case and touches it */
+	memset(staff, 2, sizeof(staff));
+	assert_int_equal(store_case_beep_find(st, staff, 1000, 1200, &found), 0);
+	assert_int_equal(found, id2);
+	assert_int_equal(store_case_beep_find(st, staff, 1101, 1200, &found), -ENOENT);
+	memset(staff, 1, sizeof(staff)); /* case 1 is a complaint */
+	assert_int_equal(store_case_beep_find(st, staff, 0, 1200, &found), -ENOENT);
+
+	/* staff state and meta */
+	memset(staff, 9, sizeof(staff));
+	assert_int_equal(store_staff_state_get(st, staff, &mode, &t), -ENOENT);
+	assert_int_equal(store_staff_state_put(st, staff, 1, 5000), 0);
+	assert_int_equal(store_staff_state_put(st, staff, 2, 6000), 0);
+	assert_int_equal(store_staff_state_get(st, staff, &mode, &t), 0);
+	assert_int_equal(mode, 2);
+	assert_int_equal(t, 6000);
+	assert_int_equal(store_staff_state_put(st, staff, 3, 6000), -EINVAL);
+	assert_int_equal(store_cases_meta_get(st, "rr_last", &v), -ENOENT);
+	assert_int_equal(store_cases_meta_put(st, "rr_last", 3), 0);
+	assert_int_equal(store_cases_meta_get(st, "rr_last", &v), 0);
+	assert_int_equal(v, 3);
+	assert_int_equal(store_case_alert_add(st, 1, "RU", "sealed-employer", 15, 1000, 5), 0);
+
+	n = 0;
+	assert_int_equal(store_case_list(st, 10, count_case, &n), 0);
+	assert_int_equal(n, 2);
+
+	/* retention: case 1 closed long ago loses its personal fields, case 3 closed recently and the open case 2
+	 * keep theirs */
+	id3 = add_case(st, 5555555, 1, 3, 1200);
+	assert_int_equal(store_case_get_id(st, id1, g_ctx, &c), 0);
+	c.state = 5;
+	c.closed = 1500;
+	c.claim_deadline = 0;
+	assert_int_equal(store_case_update(st, &c), 0);
+	assert_int_equal(store_case_get_id(st, id3, g_ctx, &c), 0);
+	c.state = 5;
+	c.closed = 5000;
+	c.route_at = 0;
+	assert_int_equal(store_case_update(st, &c), 0);
+	assert_int_equal(store_retention_purge(st, 0, 3000, &pc), 0);
+	assert_int_equal(pc.cases, 1);
+	assert_int_equal(pc.case_events, 2);
+	assert_int_equal(store_case_get_id(st, id1, g_ctx, &c), 0);
+	assert_null(c.reporter_enc);
+	assert_null(c.reporter_key);
+	assert_null(c.text_enc);
+	assert_null(c.pin_hash);
+	assert_int_equal(c.number, 1234566);
+	assert_int_equal(c.category, 1);
+	assert_int_equal(store_case_get_id(st, id3, g_ctx, &c), 0);
+	assert_non_null(c.reporter_enc);
+	assert_int_equal(store_case_get_id(st, id2, g_ctx, &c), 0);
+	assert_non_null(c.text_enc);
+	assert_string_equal(sqlite_cli(f->path, "SELECT count(*) FROM case_events WHERE text_enc IS NOT NULL"), "0");
+	/* idempotent */
+	assert_int_equal(store_retention_purge(st, 0, 3000, &pc), 0);
+	assert_int_equal(pc.cases + pc.case_events, 0);
+	store_close(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -803,6 +1018,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sms_tables, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retention_sms, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cases, setup, teardown),
 	};
 	int rc;
 

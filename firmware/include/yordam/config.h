@@ -16,6 +16,14 @@
 #define CONFIG_MAX_GSUP	  8
 #define CONFIG_MAX_HTTP	  4
 #define CONFIG_MAX_MODEMS 8
+#define CONFIG_MAX_STAFF  64 /* CASES_ROSTER_MAX */
+
+/* One hotline staff member (issue 4, docs/cases.md section 7): validated with cases_roster_compile(). */
+struct config_staff {
+	char *name, *phone, *timezone;
+	char **languages, **countries, **topics, **duty; /* NULL-terminated */
+	bool supervisor;
+};
 
 struct yordam_config {
 	char *file; /* the file it came from */
@@ -41,6 +49,15 @@ struct yordam_config {
 		int dial_gsm7, dial_ucs2; /* screen caps of `yordamctl dial` */
 	} ussd;
 	struct sms_cfg sms; /* SMS service (inbox, replies, outbox) */
+	struct {
+		bool enabled; /* the complaints service (issue 4); off by default */
+		char *tzdir;
+		unsigned claim_timeout, answer_timeout, on_max; /* seconds */
+		unsigned beep_window;				/* one callback per caller per window (s) */
+		unsigned warn_window, warn_threshold, warn_capacity;
+	} cases;
+	unsigned n_staff;
+	struct config_staff staff[CONFIG_MAX_STAFF];
 	struct {
 		bool enabled;
 		char *address; /* numeric IPv4/IPv6 of the platform */

@@ -19,6 +19,11 @@ enum menu_kind {
 	MENU_K_ARTICLE,	 /* paged text (field "body") */
 	MENU_K_HOTLINES, /* the hotlines of one country (node key "country") */
 	MENU_K_LANGUAGE, /* language/script picker */
+	/* Served by the USSD engine with the cases service (struct ussd_case_ops); rendered on their
+	 * own (validate, SMS) as their title. Their screens come from the form ui texts below. */
+	MENU_K_COMPLAINT, /* the complaint intake form */
+	MENU_K_CALLBACK,  /* "call me back" */
+	MENU_K_STATUS,	  /* "check my case" */
 };
 
 /* Interface strings every language must have (section [ui] of a pack). */
@@ -34,9 +39,44 @@ enum menu_ui {
 	MENU_UI_GOODBYE,     /* final screen when the caller leaves */
 	MENU_UI_EXAMPLE,     /* label put before a hotline entry marked example (placeholder) */
 	MENU_UI_RESUME,	     /* offered on a redial soon after a dialog broke off: "1 Continue\n2 Start over" */
-	_NUM_MENU_UI,
+	_NUM_MENU_UI,	     /* the texts every pack has */
+	/* Texts of the complaint / callback / status nodes (the forms): required in every language
+	 * only when the pack has such a node (else they may be absent: NULL). Counted apart
+	 * (_NUM_MENU_UI_ALL) so that code that checks "every ui text" keeps to the texts every pack
+	 * must have. */
+	MENU_UI_CASE_UNAVAIL = _NUM_MENU_UI, /* the cases service is off: "not available yet, call a hotline" */
+	MENU_UI_CASE_ERROR,		     /* final: the service failed, nothing promised */
+	MENU_UI_CASE_CAT,		     /* heading of the category list */
+	MENU_UI_CASE_CAT1,		     /* unpaid wages */
+	MENU_UI_CASE_CAT2,		     /* retained passport or documents */
+	MENU_UI_CASE_CAT3,		     /* unsafe work */
+	MENU_UI_CASE_CAT4,		     /* fraudulent recruiter */
+	MENU_UI_CASE_CAT5,		     /* violence or trafficking */
+	MENU_UI_CASE_CAT6,		     /* detention or deportation */
+	MENU_UI_CASE_CAT7,		     /* other */
+	MENU_UI_CASE_COUNTRY,		     /* heading of the country list */
+	MENU_UI_CASE_OTHER,		     /* "Other country", the last entry of the country list */
+	MENU_UI_CASE_DETAIL,		     /* prompt: type city or employer, 0 to skip */
+	MENU_UI_CASE_WHO,		     /* heading: who is it for */
+	MENU_UI_CASE_SELF,		     /* "For myself" */
+	MENU_UI_CASE_RELATIVE,		     /* "For a relative abroad" */
+	MENU_UI_CASE_NUMBER,		     /* prompt: the migrant's phone number */
+	MENU_UI_CASE_CONSENT,		     /* what happens with the data, ending with the keys "1 Agree\n2 Cancel" */
+	MENU_UI_CASE_CONFIRM,		     /* heading of the summary, the keys "1 Send\n2 Cancel" follow it */
+	MENU_UI_CASE_KEYS,		     /* "1 Send\n2 Cancel" */
+	MENU_UI_CASE_CANCELLED,		     /* final: nothing was sent */
+	MENU_UI_CASE_DONE,		     /* final, before the case number: "Complaint saved. Case:" */
+	MENU_UI_CASE_PIN,		     /* final, before the PIN: "PIN:" */
+	MENU_UI_CASE_KEEP,  /* final, after the PIN: "Keep them to check your case." (dropped if no room) */
+	MENU_UI_CB_CONFIRM, /* "We will call this phone back.\n1 Yes" */
+	MENU_UI_CB_DONE,    /* final, before the ops' "when" text */
+	MENU_UI_CB_ALREADY, /* final: a callback is already pending */
+	MENU_UI_ST_CASE,    /* prompt: the case number */
+	MENU_UI_ST_PIN,	    /* prompt: the PIN given at intake (another phone) */
+	MENU_UI_ST_UNKNOWN, /* final: unknown case or wrong PIN */
+	_NUM_MENU_UI_ALL,
 };
-extern const char *const menu_ui_keys[_NUM_MENU_UI]; /* "back", "home", "more", ... */
+extern const char *const menu_ui_keys[_NUM_MENU_UI_ALL]; /* "back", "home", "more", ... */
 
 const char *menu_kind_name(enum menu_kind k);
 int menu_kind_parse(const char *s); /* enum value or -EINVAL */
@@ -70,7 +110,7 @@ struct menu_tree {
 	unsigned n_nodes;
 	struct menu_hotline **hotlines;
 	unsigned n_hotlines;
-	const char *ui[_NUM_MENU_UI][MENU_MAX_LANG];
+	const char *ui[_NUM_MENU_UI_ALL][MENU_MAX_LANG];
 };
 
 /* Problems found while loading: errors make the load fail; warnings (e.g. a missing translation
@@ -130,6 +170,27 @@ enum menu_action menu_input(const struct menu_tree *t, struct menu_cursor *c, un
  * Returns the byte length, or -ENOSPC if outlen is too small, -EINVAL on a bad cursor. */
 int menu_render(const struct menu_tree *t, const struct menu_cursor *c, unsigned lang, const struct menu_caps *caps,
 		const char *notice, char *out, size_t outlen, unsigned *n_pages);
+
+/* One screen of a form (complaint, callback, status), laid out by the same paginator as the
+ * nodes: a list (items != NULL: "K item" per entry, keys 1..n_items, at most MENU_MAX_CHILDREN)
+ * or a paged text (body). at is the form's node (in t): footer keys as on its own screens. A
+ * text with no heading (NULL or "") starts with its body.
+ * Returns the byte length or -errno like menu_render. */
+struct menu_form_screen {
+	const struct menu_node *at;
+	const char *heading;
+	const char *const *items;
+	unsigned n_items;
+	const char *body;
+};
+int menu_render_form(const struct menu_tree *t, const struct menu_form_screen *f, unsigned page, unsigned lang,
+		     const struct menu_caps *caps, const char *notice, char *out, size_t outlen, unsigned *n_pages);
+
+/* The countries the complaint form offers: the distinct countries of the hotlines nodes, in pack
+ * order, labelled by the title of the first hotlines node of that country that shares its parent
+ * with a hotlines node of another country (the directory by country), else its own title. At most
+ * max; returns the count. node[i] is the hotlines node whose title labels country i. */
+unsigned menu_form_countries(const struct menu_tree *t, const struct menu_node **node, unsigned max);
 
 /* --- SMS ------------------------------------------------------------------------------------ */
 

@@ -76,6 +76,22 @@ int sms_send(struct sms_service *svc, const char *number, const char *text, cons
  * it, tests may too. */
 void sms_tick(struct sms_service *svc);
 
+/* Issue 4: a hook that sees every received text before the menu keywords (the cases service: staff
+ * commands, complaint intake, status). It runs inside the message's store transaction: it may use
+ * the store (no store_begin) but must not call sms_send (queue what else it sends and send it after
+ * the commit). sender is the number as received, key its keyed hash, lang the caller's language
+ * code. Returns SMS_HOOK_HANDLED (with *reply, talloc under ctx, sent to the sender; NULL for no
+ * reply), SMS_HOOK_PASS to let the menu router answer, or -errno (the message is retried). */
+#define SMS_HOOK_PASS	 0
+#define SMS_HOOK_HANDLED 1
+typedef int (*sms_text_hook_fn)(void *data, const char *sender, const uint8_t key[32], const char *text,
+				const char *lang, void *ctx, char **reply);
+/* The owner's pointer, for modem callbacks that share the SMS service as their data (missed calls). */
+void sms_set_user_data(struct sms_service *svc, void *data);
+void *sms_user_data(void *svc);
+/* Set (or clear with NULL) the text hook. */
+void sms_set_text_hook(struct sms_service *svc, sms_text_hook_fn hook, void *data);
+
 struct sms_counters {
 	uint64_t rx_parts, rx_duplicates, rx_rejected, rx_messages, rx_incomplete;
 	uint64_t processed, quarantined, replies, tx_parts, tx_ok, tx_retry, tx_failed, reports;

@@ -17,7 +17,7 @@
 struct store;
 
 /* Current schema version (PRAGMA user_version) written by this build. */
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 
 /* Length of the keyed hash that identifies a caller (HMAC-SHA256 of the IMSI/MSISDN). */
 #define STORE_CALLER_KEY_LEN 32
@@ -252,9 +252,81 @@ int store_sync_bundle_set(struct store *st, const char *kind, uint64_t version, 
 
 struct store_purge_counts {
 	long journal, sms_parts, sms_out, sms_msgs, sms_more;
+	long cases, case_events; /* closed cases (and their events) whose personal fields were purged */
 };
 /* Retention, in one transaction: acknowledged journal records created before journal_before; finished SMS
  * messages received before sms_before with every reply sent or failed (their parts, replies and sealed texts and
  * numbers), single parts and finished replies without a message before it, and the sealed rest of long replies
- * (MORE) older than it. Nothing still in the outbox queue is touched, nor STOP. *c (may be NULL) gets the counts. */
+ * (MORE) older than it. Nothing still in the outbox queue is touched, nor STOP. Cases closed before sms_before lose
+ * every sealed field and keyed hash (their events' texts too); the rest of the row stays for statistics, and open
+ * cases are never touched. *c (may be NULL) gets the counts. */
 int store_retention_purge(struct store *st, int64_t journal_before, int64_t sms_before, struct store_purge_counts *c);
+
+/* --- cases (schema v5, docs/cases.md) -------------------------------------------------------------------- */
+
+/* One case row. Sealed fields (*_enc) arrive sealed from the cases service: the store never sees them in clear.
+ * Keys are STORE_CALLER_KEY_LEN-byte keyed hashes; NULL pointers are SQL NULL. Deadlines: 0 is "none" (NULL).
+ * Rows read back have their blobs and strings under the ctx passed in. */
+struct store_case {
+	int64_t id;
+	uint32_t number;
+	int kind, category, channel, state;
+	char country[3];
+	const char *lang;
+	const uint8_t *reporter_key, *subject_key, *assignee_key; /* STORE_CALLER_KEY_LEN bytes or NULL */
+	const void *reporter_enc, *subject_enc, *text_enc, *city_enc, *employer_enc, *pin_hash, *tried;
+	size_t reporter_enc_len, subject_enc_len, text_enc_len, city_enc_len, employer_enc_len, pin_hash_len, tried_len;
+	bool proxy;
+	int pin_fails, escalations;
+	int64_t pin_locked_until;
+	int64_t claim_deadline, answer_deadline, route_at, expect_at; /* 0: none */
+	int64_t created, updated, closed;			      /* closed 0: open */
+};
+
+/* The sequence number the next case gets (its id - 1): call inside store_begin(), compute the case number from
+ * it, then store_case_add() with c->id = seq + 1. */
+int store_case_next_seq(struct store *st, uint64_t *seq);
+/* Insert c (c->id and c->number set by the caller as above; c->created is also its updated). -EEXIST when the
+ * number or id is taken, -EINVAL for bad fields. */
+int store_case_add(struct store *st, const struct store_case *c);
+/* 0 and *c, or -ENOENT. */
+int store_case_get(struct store *st, uint32_t number, void *ctx, struct store_case *c);
+int store_case_get_id(struct store *st, int64_t id, void *ctx, struct store_case *c);
+/* Write back state, assignee, tried, escalations, deadlines, PIN counters, updated and closed. -ENOENT. */
+int store_case_update(struct store *st, const struct store_case *c);
+/* The earliest deadline (claim, answer, route) of any open case: 0 and *t, or -ENOENT. */
+int store_case_next_deadline(struct store *st, int64_t *t);
+/* The first open case with a deadline <= now: 0 and *c, or -ENOENT. */
+int store_case_due(struct store *st, int64_t now, void *ctx, struct store_case *c);
+typedef int (*store_case_cb)(void *data, const struct store_case *c);
+/* The newest max cases, newest first; blobs valid during the callback only. */
+int store_case_list(struct store *st, unsigned max, store_case_cb cb, void *data);
+/* A missed call: the id of an open callback case of key created at or after since (then its updated is set to
+ * now), or -ENOENT. Call inside store_begin() with the insert, so "once per caller per window" holds. */
+int store_case_beep_find(struct store *st, const uint8_t key[STORE_CALLER_KEY_LEN], int64_t since, int64_t now,
+			 int64_t *id);
+
+struct store_case_event {
+	int64_t id, case_id, at;
+	int event;	/* enum cases_event */
+	unsigned actor; /* CASES_ACT_* */
+	const uint8_t *staff_key;
+	const void *text_enc;
+	size_t text_enc_len;
+	int64_t sms_out; /* 0: none */
+};
+int store_case_event_add(struct store *st, const struct store_case_event *e, int64_t *id);
+typedef int (*store_case_event_cb)(void *data, const struct store_case_event *e);
+int store_case_event_foreach(struct store *st, int64_t case_id, store_case_event_cb cb, void *data);
+/* The case whose latest event queued outbox part out_id: 0 and *case_id, or -ENOENT. */
+int store_case_by_sms_out(struct store *st, int64_t out_id, int64_t *case_id);
+
+/* Staff runtime state (ON/OFF overrides): mode enum cases_duty_mode. -ENOENT when none stored. */
+int store_staff_state_get(struct store *st, const uint8_t key[STORE_CALLER_KEY_LEN], int *mode, int64_t *until);
+int store_staff_state_put(struct store *st, const uint8_t key[STORE_CALLER_KEY_LEN], int mode, int64_t until);
+/* cases_meta: small integers (round robin, number generation). -ENOENT when unset. */
+int store_cases_meta_get(struct store *st, const char *key, int64_t *value);
+int store_cases_meta_put(struct store *st, const char *key, int64_t value);
+/* An early-warning alert that went out (employer: sealed normalised key). */
+int store_case_alert_add(struct store *st, int category, const char *country, const void *employer_enc,
+			 size_t employer_enc_len, int64_t at, int count);

@@ -36,6 +36,10 @@ enum ussd_timer {
 struct ussd_port_ops {
 	int (*tx)(struct ussd_session *sess, const char *text, bool final);
 	void (*release)(struct ussd_session *sess);
+	/* Optional (may be NULL): the caller's phone number (MSISDN, digits) when the port knows it,
+	 * else NULL. GSUP: OsmoHLR's CTRL look-up started at the dialog's start (hlr_ctrl_msisdn);
+	 * HTTP: the request's phoneNumber; the ctl dial console: none. */
+	const char *(*msisdn)(struct ussd_session *sess);
 };
 
 struct ussd_port_stats {
@@ -57,6 +61,49 @@ struct ussd_port {
 	int (*status)(struct ussd_port *port, char *buf, size_t len);
 };
 
+/* Complaint intake, callback requests and case status, for the menu nodes that need them
+ * (complaint form, "call me back", "check my case"). Provided by the daemon's cases service; the
+ * engine never stores personal data itself. Every function commits before it returns 0, so the
+ * screen that follows never claims what the store does not hold.
+ *
+ * The engine calls them only at a form's last step, from the event loop, synchronously.
+ * subscriber is the caller's phone number when the port knows it (port ops msisdn(): GSUP via
+ * OsmoHLR's CTRL MSISDN cache, HTTP the request's phoneNumber), else the port's own stable id
+ * (the IMSI on GSUP, the console's --as id). The same person may therefore appear as their IMSI
+ * when the HLR look-up has not answered yet; a callback needs a number to dial: an ops
+ * implementation should refuse (-EINVAL) a subscriber that is not a phone number (e.g. a
+ * 15-digit IMSI it cannot map), and the caller is shown the case_error screen.
+ *
+ * Return values the engine maps to screens: 0 (the result), -EALREADY (callback: "already
+ * requested"), -ENOENT (status: ask for the PIN once when pin was NULL, then "unknown case or
+ * wrong PIN"), anything else: the case_error screen ("not saved, call a hotline"). Output
+ * strings must be NUL-terminated and short: case_no up to 15 digits, pin up to 8, when and the
+ * status text are put on one final screen after a ui text and cut to the port's screen. */
+struct ussd_complaint {
+	int category;		  /* enum cases_category code (1..7), in the order of the issue: 1 unpaid wages,
+			      * 2 retained passport or documents, 3 unsafe work, 4 fraudulent recruiter,
+			      * 5 violence or trafficking, 6 detention or deportation, 7 other */
+	const char *country;	  /* ISO 3166-1 alpha-2 (from the content's hotlines nodes), or NULL for "other" */
+	const char *detail;	  /* optional short free text (city, employer; at most 40 bytes), or NULL */
+	const char *lang;	  /* the caller's language code */
+	bool proxy;		  /* filed by a relative on behalf of someone abroad */
+	const char *on_behalf_of; /* the migrant's number when proxy (digits, optional leading +, 5..20), or NULL */
+};
+
+struct ussd_case_ops {
+	/* File a complaint from subscriber; writes the case number and PIN (NUL-terminated). */
+	int (*file)(void *data, const char *subscriber, const struct ussd_complaint *c, char *case_no, size_t case_len,
+		    char *pin, size_t pin_len);
+	/* Record a callback request (once per caller per window: -EALREADY when one is pending);
+	 * writes when contact is to be expected, as text in lang, into when. */
+	int (*callback)(void *data, const char *subscriber, const char *lang, char *when, size_t when_len);
+	/* The status of case_no in lang for subscriber; pin is NULL from the reporter's own phone.
+	 * -ENOENT for an unknown case or a wrong PIN (one answer for both). */
+	int (*status)(void *data, const char *subscriber, const char *case_no, const char *pin, const char *lang,
+		      char *text, size_t text_len);
+	void *data;
+};
+
 struct ussd_engine_cfg {
 	unsigned idle_timeout_s;  /* X1 default; 60 s */
 	unsigned resume_window_s; /* a redial within this long after a broken-off dialog is offered
@@ -69,6 +116,8 @@ struct ussd_engine *ussd_engine_alloc(void *ctx, struct store *st, struct secret
  * the root if it is gone). The engine does not own t: the caller frees the old tree after this. */
 void ussd_engine_set_tree(struct ussd_engine *e, const struct menu_tree *t);
 const struct menu_tree *ussd_engine_tree(const struct ussd_engine *e);
+/* Set (or clear with NULL) the cases service used by complaint/callback/status nodes. */
+void ussd_engine_set_case_ops(struct ussd_engine *e, const struct ussd_case_ops *ops);
 struct osmo_tdef *ussd_engine_tdefs(struct ussd_engine *e);
 /* Iterate ports (for status). */
 struct llist_head *ussd_engine_ports(struct ussd_engine *e);
