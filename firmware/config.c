@@ -653,50 +653,51 @@ static void cf_apply(struct cf_state *s, const config_setting_t *grp, const char
 	}
 }
 
-static void cf_apply_gsup(struct cf_state *s, const config_setting_t *list, struct yordam_config *cfg)
+/* A list of groups, "name = ( { ... }, ... );": each element against schema into base[i] (elements of size bytes),
+ * then check() for the rules that span keys or elements. Returns the element count, or -1 when the list itself is
+ * not a list or too long. */
+typedef void (*cf_list_check)(struct cf_state *s, const config_setting_t *el, const char *key,
+			      struct yordam_config *cfg, int i);
+
+static int cf_apply_list(struct cf_state *s, const config_setting_t *list, const char *name, const char *example,
+			 int max, const char *noun, const struct cf *schema, void *base, size_t size,
+			 cf_list_check check, struct yordam_config *cfg)
 {
 	int i, n;
 	char key[64];
 
 	if (!config_setting_is_list(list)) {
-		cf_error(s, list, "gsup", "must be a list of groups: gsup = ( { name = \"hlr\"; ... } );");
-		return;
+		cf_error(s, list, name, "must be a list of groups: %s = ( { %s } );", name, example);
+		return -1;
 	}
 	n = config_setting_length(list);
-	if (n > CONFIG_MAX_GSUP) {
-		cf_error(s, list, "gsup", "at most %d ports", CONFIG_MAX_GSUP);
-		return;
+	if (n > max) {
+		cf_error(s, list, name, "at most %d %s", max, noun);
+		return -1;
 	}
 	for (i = 0; i < n; i++) {
 		const config_setting_t *el = config_setting_get_elem(list, (unsigned)i);
-		struct gsup_port_cfg *g = &cfg->gsup[i];
-		int j;
+		void *elem = (char *)base + (size_t)i * size;
 
-		snprintf(key, sizeof(key), "gsup.[%d]", i);
+		snprintf(key, sizeof(key), "%s.[%d]", name, i);
 		if (!config_setting_is_group(el)) {
 			cf_error(s, el, key, "must be a group { ... }");
 			continue;
 		}
-		cf_defaults(s, cf_gsup, g);
-		cf_apply(s, el, key, cf_gsup, g);
-		if (g->reconnect_min_ms > g->reconnect_max_ms) {
-			cf_error(s, el, key, "reconnect_min_ms (%u) exceeds reconnect_max_ms (%u)", g->reconnect_min_ms,
-				 g->reconnect_max_ms);
-		}
-		for (j = 0; j < i; j++) {
-			if (g->name && cfg->gsup[j].name && !strcmp(g->name, cfg->gsup[j].name)) {
-				cf_error(s, el, key, "port name '%s' used twice", g->name);
-			}
+		cf_defaults(s, schema, elem);
+		cf_apply(s, el, key, schema, elem);
+		if (check) {
+			check(s, el, key, cfg, i);
 		}
 	}
-	cfg->n_gsup = (unsigned)n;
+	return n;
 }
 
-static bool port_name_taken(const struct yordam_config *cfg, unsigned n_http, const char *name)
+static bool port_name_taken(const struct yordam_config *cfg, unsigned n_gsup, unsigned n_http, const char *name)
 {
 	unsigned j;
 
-	for (j = 0; j < cfg->n_gsup; j++) {
+	for (j = 0; j < n_gsup; j++) {
 		if (cfg->gsup[j].name && !strcmp(cfg->gsup[j].name, name)) {
 			return true;
 		}
@@ -709,85 +710,78 @@ static bool port_name_taken(const struct yordam_config *cfg, unsigned n_http, co
 	return false;
 }
 
+static void check_gsup(struct cf_state *s, const config_setting_t *el, const char *key, struct yordam_config *cfg,
+		       int i)
+{
+	const struct gsup_port_cfg *g = &cfg->gsup[i];
+
+	if (g->reconnect_min_ms > g->reconnect_max_ms) {
+		cf_error(s, el, key, "reconnect_min_ms (%u) exceeds reconnect_max_ms (%u)", g->reconnect_min_ms,
+			 g->reconnect_max_ms);
+	}
+	if (g->name && port_name_taken(cfg, (unsigned)i, 0, g->name)) {
+		cf_error(s, el, key, "port name '%s' used twice", g->name);
+	}
+}
+
+static void check_http(struct cf_state *s, const config_setting_t *el, const char *key, struct yordam_config *cfg,
+		       int i)
+{
+	const struct http_port_cfg *h = &cfg->http[i];
+
+	if (h->path && h->end_path && !strcmp(h->path, h->end_path)) {
+		cf_error(s, el, key, "path and end_path must differ");
+	}
+	if (!h->hmac_key_file && (!h->allow || !h->allow[0])) {
+		cf_error(s, el, key, "needs hmac_key_file or allow (a port open to anyone is refused)");
+	}
+	if (h->name && port_name_taken(cfg, cfg->n_gsup, (unsigned)i, h->name)) {
+		cf_error(s, el, key, "port name '%s' used twice", h->name);
+	}
+}
+
+static void check_modem(struct cf_state *s, const config_setting_t *el, const char *key, struct yordam_config *cfg,
+			int i)
+{
+	const struct modem_cfg *mc = &cfg->modems[i];
+	int j;
+
+	if (mc->reopen_min_ms > mc->reopen_max_ms) {
+		cf_error(s, el, key, "reopen_min_ms (%u) exceeds reopen_max_ms (%u)", mc->reopen_min_ms,
+			 mc->reopen_max_ms);
+	}
+	for (j = 0; j < i; j++) {
+		if (mc->name && cfg->modems[j].name && !strcmp(mc->name, cfg->modems[j].name)) {
+			cf_error(s, el, key, "modem name '%s' used twice", mc->name);
+		}
+		if (mc->device && cfg->modems[j].device && !strcmp(mc->device, cfg->modems[j].device)) {
+			cf_error(s, el, key, "device '%s' used by two modems", mc->device);
+		}
+	}
+}
+
+static void cf_apply_gsup(struct cf_state *s, const config_setting_t *list, struct yordam_config *cfg)
+{
+	int n = cf_apply_list(s, list, "gsup", "name = \"hlr\"; ...", CONFIG_MAX_GSUP, "ports", cf_gsup, cfg->gsup,
+			      sizeof(cfg->gsup[0]), check_gsup, cfg);
+
+	cfg->n_gsup = n < 0 ? 0 : (unsigned)n;
+}
+
 static void cf_apply_http(struct cf_state *s, const config_setting_t *list, struct yordam_config *cfg)
 {
-	int i, n;
-	char key[64];
+	int n = cf_apply_list(s, list, "http", "name = \"gw\"; port = 8080; ...", CONFIG_MAX_HTTP, "ports", cf_http,
+			      cfg->http, sizeof(cfg->http[0]), check_http, cfg);
 
-	if (!config_setting_is_list(list)) {
-		cf_error(s, list, "http", "must be a list of groups: http = ( { name = \"gw\"; port = 8080; ... } );");
-		return;
-	}
-	n = config_setting_length(list);
-	if (n > CONFIG_MAX_HTTP) {
-		cf_error(s, list, "http", "at most %d ports", CONFIG_MAX_HTTP);
-		return;
-	}
-	for (i = 0; i < n; i++) {
-		const config_setting_t *el = config_setting_get_elem(list, (unsigned)i);
-		struct http_port_cfg *h = &cfg->http[i];
-
-		snprintf(key, sizeof(key), "http.[%d]", i);
-		if (!config_setting_is_group(el)) {
-			cf_error(s, el, key, "must be a group { ... }");
-			continue;
-		}
-		cf_defaults(s, cf_http, h);
-		cf_apply(s, el, key, cf_http, h);
-		if (h->path && h->end_path && !strcmp(h->path, h->end_path)) {
-			cf_error(s, el, key, "path and end_path must differ");
-		}
-		if (!h->hmac_key_file && (!h->allow || !h->allow[0])) {
-			cf_error(s, el, key, "needs hmac_key_file or allow (a port open to anyone is refused)");
-		}
-		if (h->name && port_name_taken(cfg, (unsigned)i, h->name)) {
-			cf_error(s, el, key, "port name '%s' used twice", h->name);
-		}
-	}
-	cfg->n_http = (unsigned)n;
+	cfg->n_http = n < 0 ? 0 : (unsigned)n;
 }
 
 static void cf_apply_modems(struct cf_state *s, const config_setting_t *list, struct yordam_config *cfg)
 {
-	int i, n;
-	char key[64];
+	int n = cf_apply_list(s, list, "modems", "name = \"m1\"; device = \"/dev/ttyUSB0\";", CONFIG_MAX_MODEMS,
+			      "modems", cf_modem, cfg->modems, sizeof(cfg->modems[0]), check_modem, cfg);
 
-	if (!config_setting_is_list(list)) {
-		cf_error(s, list, "modems",
-			 "must be a list of groups: modems = ( { name = \"m1\"; device = \"/dev/ttyUSB0\"; } );");
-		return;
-	}
-	n = config_setting_length(list);
-	if (n > CONFIG_MAX_MODEMS) {
-		cf_error(s, list, "modems", "at most %d modems", CONFIG_MAX_MODEMS);
-		return;
-	}
-	for (i = 0; i < n; i++) {
-		const config_setting_t *el = config_setting_get_elem(list, (unsigned)i);
-		struct modem_cfg *mc = &cfg->modems[i];
-		int j;
-
-		snprintf(key, sizeof(key), "modems.[%d]", i);
-		if (!config_setting_is_group(el)) {
-			cf_error(s, el, key, "must be a group { ... }");
-			continue;
-		}
-		cf_defaults(s, cf_modem, mc);
-		cf_apply(s, el, key, cf_modem, mc);
-		if (mc->reopen_min_ms > mc->reopen_max_ms) {
-			cf_error(s, el, key, "reopen_min_ms (%u) exceeds reopen_max_ms (%u)", mc->reopen_min_ms,
-				 mc->reopen_max_ms);
-		}
-		for (j = 0; j < i; j++) {
-			if (mc->name && cfg->modems[j].name && !strcmp(mc->name, cfg->modems[j].name)) {
-				cf_error(s, el, key, "modem name '%s' used twice", mc->name);
-			}
-			if (mc->device && cfg->modems[j].device && !strcmp(mc->device, cfg->modems[j].device)) {
-				cf_error(s, el, key, "device '%s' used by two modems", mc->device);
-			}
-		}
-	}
-	cfg->n_modems = (unsigned)n;
+	cfg->n_modems = n < 0 ? 0 : (unsigned)n;
 }
 
 static size_t strlist_len(char **l)
@@ -809,29 +803,11 @@ static void cf_apply_staff(struct cf_state *s, const config_setting_t *list, str
 	char *errors = NULL, *line, *save = NULL;
 	void *tmp;
 	int i, n, rc;
-	char key[64];
 
-	if (!config_setting_is_list(list)) {
-		cf_error(s, list, "staff",
-			 "must be a list of groups: staff = ( { name = \"A\"; phone = \"+998...\"; ... } );");
+	n = cf_apply_list(s, list, "staff", "name = \"A\"; phone = \"+998...\"; ...", CONFIG_MAX_STAFF, "staff members",
+			  cf_staff, cfg->staff, sizeof(cfg->staff[0]), NULL, cfg);
+	if (n < 0) {
 		return;
-	}
-	n = config_setting_length(list);
-	if (n > CONFIG_MAX_STAFF) {
-		cf_error(s, list, "staff", "at most %d staff members", CONFIG_MAX_STAFF);
-		return;
-	}
-	for (i = 0; i < n; i++) {
-		const config_setting_t *el = config_setting_get_elem(list, (unsigned)i);
-		struct config_staff *m = &cfg->staff[i];
-
-		snprintf(key, sizeof(key), "staff.[%d]", i);
-		if (!config_setting_is_group(el)) {
-			cf_error(s, el, key, "must be a group { ... }");
-			return;
-		}
-		cf_defaults(s, cf_staff, m);
-		cf_apply(s, el, key, cf_staff, m);
 	}
 	cfg->n_staff = (unsigned)n;
 	if (s->n_errors || !n) {
