@@ -14,6 +14,7 @@
  * event and time (docs/sync.md allows these; the sealed fields never leave the device this way).
  * Logs mask phone numbers and never carry complaint or reply texts. */
 #include <errno.h>
+#include <limits.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -1392,4 +1393,148 @@ char *cases_svc_list(struct daemon *d, void *ctx, unsigned max)
 		return talloc_strdup(ctx, "cases: cannot read the store\n");
 	}
 	return l.out;
+}
+
+static const char *fmt_utc(char buf[32], int64_t t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!t || !gmtime_r(&tt, &tm)) {
+		return "-";
+	}
+	strftime(buf, 32, "%Y-%m-%d %H:%M UTC", &tm);
+	return buf;
+}
+
+static char *open_or_dash(void *ctx, struct cases_svc *cs, const char *domain, const void *enc, size_t len)
+{
+	char *s = enc && len ? secret_open_str(ctx, cs->d->secret, domain, enc, len) : NULL;
+
+	return s ? s : talloc_strdup(ctx, "-");
+}
+
+struct show_ctx {
+	struct cases_svc *cs;
+	void *ctx;
+	char *out;
+};
+
+static int show_event(void *data, const struct store_case_event *e)
+{
+	struct show_ctx *sc = data;
+	char at[32];
+	int who = staff_index_by_key(sc->cs, e->staff_key);
+	char *text = open_or_dash(sc->out, sc->cs, D_CASE_EVENT, e->text_enc, e->text_enc_len);
+
+	sc->out = talloc_asprintf_append(sc->out, "  %s %-10s %s %s\n", fmt_utc(at, e->at),
+					 cases_event_name(e->event) ?: "?",
+					 who >= 0 ? cases_roster_name(sc->cs->roster, (unsigned)who) : "-", text);
+	return sc->out ? 0 : -ENOMEM;
+}
+
+/* `yordamctl cases show N`: one case with its personal fields decrypted, on the operator's demand only. */
+char *cases_svc_show(struct daemon *d, void *ctx, const char *arg)
+{
+	struct cases_svc *cs = d->cases;
+	struct store_case c;
+	struct show_ctx sc;
+	char nog[CASES_NUMBER_STRLEN], t1[32], t2[32], t3[32];
+	uint32_t number;
+	void *tmp;
+	int owner;
+
+	if (!cs) {
+		return NULL;
+	}
+	if (!arg || cases_number_parse(arg, strlen(arg), &number) < 0) {
+		return talloc_strdup(ctx, "usage: cases show CASE-NUMBER (7 digits, check digit included)\n");
+	}
+	tmp = talloc_new(ctx);
+	if (store_case_get(d->store, number, tmp, &c) < 0) {
+		talloc_free(tmp);
+		return talloc_strdup(ctx, "no such case\n");
+	}
+	LOGP(DCASES, LOGL_NOTICE, "operator decrypted case %07u\n", (unsigned)number);
+	owner = staff_index_by_key(cs, c.assignee_key);
+	fmt_number(c.number, true, nog);
+	sc = (struct show_ctx){.cs = cs, .ctx = tmp};
+	sc.out = talloc_asprintf(
+		ctx,
+		"case %s (%s)\nstate: %s, escalations %d, owner %s\ncategory: %s, country %s, language %s, channel %d\n"
+		"reporter: %s%s\non behalf of: %s\nemployer/city: %s\ntext: %s\n"
+		"created %s, updated %s, closed %s\nevents:\n",
+		nog, c.kind == CASES_KIND_CALLBACK ? "callback" : "complaint", cases_state_name(c.state) ?: "?",
+		c.escalations, owner >= 0 ? cases_roster_name(cs->roster, (unsigned)owner) : "-",
+		cases_category_slug(c.category) ?: "?", c.country, c.lang, c.channel,
+		open_or_dash(tmp, cs, D_CASE_MSISDN, c.reporter_enc, c.reporter_enc_len), c.proxy ? " (relative)" : "",
+		open_or_dash(tmp, cs, "case-subject", c.subject_enc, c.subject_enc_len),
+		open_or_dash(tmp, cs, "case-employer", c.employer_enc, c.employer_enc_len),
+		open_or_dash(tmp, cs, D_CASE_TEXT, c.text_enc, c.text_enc_len), fmt_utc(t1, c.created),
+		fmt_utc(t2, c.updated), fmt_utc(t3, c.closed));
+	if (sc.out) {
+		store_case_event_foreach(d->store, c.id, show_event, &sc);
+	}
+	talloc_free(tmp);
+	return sc.out;
+}
+
+struct export_ctx {
+	struct cases_svc *cs;
+	bool decrypt;
+	char *out;
+};
+
+/* CSV fields never contain a comma, quote or newline unquoted. */
+static char *csv(void *ctx, const char *s)
+{
+	char *q = talloc_strdup(ctx, "\""), *p;
+
+	for (p = (char *)s; q && *p; p++) {
+		q = *p == '"' ? talloc_strdup_append(q, "\"\"") : talloc_strndup_append(q, p, 1);
+	}
+	return q ? talloc_strdup_append(q, "\"") : NULL;
+}
+
+static int export_one(void *data, const struct store_case *c)
+{
+	struct export_ctx *x = data;
+	void *tmp = talloc_new(NULL);
+	char nog[CASES_NUMBER_STRLEN], t1[32], t2[32];
+
+	fmt_number(c->number, false, nog);
+	x->out = talloc_asprintf_append(
+		x->out, "%s,%s,%s,%s,%s,%s,%d,%s,%s", nog, c->kind == CASES_KIND_CALLBACK ? "callback" : "complaint",
+		cases_category_slug(c->category) ?: "", c->country, c->lang, cases_state_name(c->state) ?: "",
+		c->escalations, fmt_utc(t1, c->created), fmt_utc(t2, c->closed));
+	if (x->out && x->decrypt) {
+		x->out = talloc_asprintf_append(
+			x->out, ",%s,%s,%s",
+			csv(tmp, open_or_dash(tmp, x->cs, D_CASE_MSISDN, c->reporter_enc, c->reporter_enc_len)),
+			csv(tmp, open_or_dash(tmp, x->cs, "case-employer", c->employer_enc, c->employer_enc_len)),
+			csv(tmp, open_or_dash(tmp, x->cs, D_CASE_TEXT, c->text_enc, c->text_enc_len)));
+	}
+	x->out = x->out ? talloc_strdup_append(x->out, "\n") : NULL;
+	talloc_free(tmp);
+	return x->out ? 0 : -ENOMEM;
+}
+
+/* `yordamctl cases export [--decrypt]`: CSV of every case; personal fields only with --decrypt. */
+char *cases_svc_export(struct daemon *d, void *ctx, bool decrypt)
+{
+	struct export_ctx x = {.cs = d->cases, .decrypt = decrypt};
+
+	if (!d->cases) {
+		return NULL;
+	}
+	if (decrypt) {
+		LOGP(DCASES, LOGL_NOTICE, "operator exported cases with personal data\n");
+	}
+	x.out = talloc_asprintf(ctx, "case,kind,category,country,language,state,escalations,created,closed%s\n",
+				decrypt ? ",reporter,employer,text" : "");
+	if (!x.out || store_case_list(d->store, UINT_MAX, export_one, &x) < 0) {
+		talloc_free(x.out);
+		return talloc_strdup(ctx, "cases: cannot read the store\n");
+	}
+	return x.out;
 }

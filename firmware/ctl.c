@@ -196,6 +196,16 @@ static void conn_handle_line(struct ctl_conn *cc, char *line)
 		cmd_sms_outbox(cc, d, line[10] ? line + 11 : NULL, tmp);
 	} else if (!strncmp(line, "sms send ", 9)) {
 		cmd_sms_send(cc, d, line + 9);
+	} else if (!strncmp(line, "cases show", 10) && (!line[10] || line[10] == ' ')) {
+		char *r = cases_svc_show(d, tmp, line[10] ? line + 11 : NULL);
+
+		/* a case starts "case NNN NNNN"; anything else is an error message */
+		conn_send(cc, r && !strncmp(r, "case ", 5) ? "OK" : "ERR",
+			  r ? r : "cases: off (cases.enabled = false)\n");
+	} else if (!strcmp(line, "cases export") || !strcmp(line, "cases export --decrypt")) {
+		char *r = cases_svc_export(d, tmp, line[12] != '\0');
+
+		conn_send(cc, r ? "OK" : "ERR", r ? r : "cases: off (cases.enabled = false)\n");
 	} else if (!strcmp(line, "cases list")) {
 		conn_send(cc, d->cases ? "OK" : "ERR", cases_svc_list(d, tmp, 100));
 	} else if (!strcmp(line, "sync status")) {

@@ -78,6 +78,10 @@ void cases_svc_stop(struct daemon *d);
 void cases_svc_beep(struct daemon *d, const char *number);
 /* `yordamctl cases list`: the newest max cases, no personal data (no decryption). */
 char *cases_svc_list(struct daemon *d, void *ctx, unsigned max);
+/* `yordamctl cases show N`: one case, personal fields decrypted (logged); NULL when cases are off. */
+char *cases_svc_show(struct daemon *d, void *ctx, const char *arg);
+/* `yordamctl cases export [--decrypt]`: CSV of every case; NULL when cases are off. */
+char *cases_svc_export(struct daemon *d, void *ctx, bool decrypt);
 
 /* Pure parts, public for tests. The intake keywords (multilingual, matched like SMS keywords). */
 enum cases_svc_kw {

@@ -32,6 +32,8 @@ static void usage(FILE *f)
 		   "  sms outbox [N]             the last N outbox parts (numbers masked)\n"
 		   "  sms send NUMBER TEXT...    queue an SMS through the one send API\n"
 		   "  cases list                 the newest 100 cases (no personal data)\n"
+		   "  cases show CASE            one case with its personal data decrypted (logged)\n"
+		   "  cases export [--decrypt]   every case as CSV; personal data only with --decrypt\n"
 		   "  sync status                last success, backlog, last error of the sync with the platform\n"
 		   "  sync now                   start a sync round now\n"
 		   "Options:\n"
@@ -285,6 +287,11 @@ int main(int argc, char **argv)
 		snprintf(req, sizeof(req), "content validate%s%s", argc == 3 ? " " : "", argc == 3 ? dir : "");
 	} else if (!strcmp(argv[0], "cases") && argc == 2 && !strcmp(argv[1], "list")) {
 		snprintf(req, sizeof(req), "cases list");
+	} else if (!strcmp(argv[0], "cases") && argc == 3 && !strcmp(argv[1], "show") && !strchr(argv[2], '\n')) {
+		snprintf(req, sizeof(req), "cases show %.64s", argv[2]);
+	} else if (!strcmp(argv[0], "cases") && argc >= 2 && argc <= 3 && !strcmp(argv[1], "export") &&
+		   (argc == 2 || !strcmp(argv[2], "--decrypt"))) {
+		snprintf(req, sizeof(req), "cases export%s", argc == 3 ? " --decrypt" : "");
 	} else if (!strcmp(argv[0], "sync") && argc == 2 && (!strcmp(argv[1], "status") || !strcmp(argv[1], "now"))) {
 		snprintf(req, sizeof(req), "sync %s", argv[1]);
 	} else if (!strcmp(argv[0], "sms") && argc >= 2) {

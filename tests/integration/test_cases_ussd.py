@@ -82,12 +82,29 @@ class CasesUssd(unittest.TestCase):
         self.assertEqual(rc, 0, err)
         self.assertTrue(any(case_no in re.sub(r'[ -]', '', l) for l in out.splitlines()), out)
         self.assertNotIn(MSISDN, out)  # numbers masked in the operator's list
+        # show decrypts on demand; export leaves personal data out unless asked
+        rc, out, err = self.d.ctl('cases', 'show', case_no)
+        self.assertEqual(rc, 0, err)
+        self.assertIn('Canaryemployer', out)
+        self.assertIn(MSISDN, out)
+        self.assertIn('wages', out)
+        rc, out, err = self.d.ctl('cases', 'export')
+        self.assertEqual(rc, 0, err)
+        self.assertIn(case_no, out)
+        self.assertNotIn(MSISDN, out)
+        self.assertNotIn('Canaryemployer', out)
+        rc, out, err = self.d.ctl('cases', 'export', '--decrypt')
+        self.assertEqual(rc, 0, err)
+        self.assertIn('Canaryemployer', out)
+        rc, out, err = self.d.ctl('cases', 'show', '1234567')
+        self.assertNotEqual(rc, 0)
+        self.assertRegex(err, 'no such case|usage')
         # the on-duty staff member's notification is queued for sending
         rc, out, err = self.d.ctl('sms', 'outbox')
         self.assertEqual(rc, 0, err)
         self.assertRegex(out, r'to \+?\**201 ')
-        # nothing personal in the clear in the database or its WAL
-        for name in ('yordam.db', 'yordam.db-wal'):
+        # nothing personal in the clear in the database, its WAL or the log
+        for name in ('yordam.db', 'yordam.db-wal', 'yordamd.log'):
             path = os.path.join(self.d.dir, name)
             if os.path.exists(path):
                 with open(path, 'rb') as f:
