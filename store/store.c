@@ -2386,37 +2386,32 @@ static int case_one(struct store *st, enum store_stmt id, int bind_rc, void *ctx
 	return rc;
 }
 
-int store_case_get(struct store *st, uint32_t number, void *ctx, struct store_case *c)
+/* The one case a statement with one integer parameter selects. */
+static int case_by(struct store *st, enum store_stmt id, int64_t value, void *ctx, struct store_case *c,
+		   const char *what)
 {
 	int rc = SQLITE_OK;
 
 	if (!st || !c) {
 		return -EINVAL;
 	}
-	bind_int64(&rc, st->stmt[STORE_STMT_CASE_GET_NUMBER], 1, number);
-	return case_one(st, STORE_STMT_CASE_GET_NUMBER, rc, ctx, c, "reading a case");
+	bind_int64(&rc, st->stmt[id], 1, value);
+	return case_one(st, id, rc, ctx, c, what);
+}
+
+int store_case_get(struct store *st, uint32_t number, void *ctx, struct store_case *c)
+{
+	return case_by(st, STORE_STMT_CASE_GET_NUMBER, number, ctx, c, "reading a case");
 }
 
 int store_case_get_id(struct store *st, int64_t id, void *ctx, struct store_case *c)
 {
-	int rc = SQLITE_OK;
-
-	if (!st || !c) {
-		return -EINVAL;
-	}
-	bind_int64(&rc, st->stmt[STORE_STMT_CASE_GET_ID], 1, id);
-	return case_one(st, STORE_STMT_CASE_GET_ID, rc, ctx, c, "reading a case");
+	return case_by(st, STORE_STMT_CASE_GET_ID, id, ctx, c, "reading a case");
 }
 
 int store_case_due(struct store *st, int64_t now, void *ctx, struct store_case *c)
 {
-	int rc = SQLITE_OK;
-
-	if (!st || !c) {
-		return -EINVAL;
-	}
-	bind_int64(&rc, st->stmt[STORE_STMT_CASE_DUE], 1, now);
-	return case_one(st, STORE_STMT_CASE_DUE, rc, ctx, c, "reading a due case");
+	return case_by(st, STORE_STMT_CASE_DUE, now, ctx, c, "reading a due case");
 }
 
 int store_case_update(struct store *st, const struct store_case *c)
