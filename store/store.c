@@ -512,6 +512,27 @@ static int stmt_exec(struct store *st, enum store_stmt id, int bind_rc, const ch
 	return 0;
 }
 
+/* Step a statement expected to return one row (bind_rc: the binds' result). 0: on the row, the caller reads it and
+ * calls stmt_done(); -ENOENT: no row; else -errno (logged). In both error cases the statement is already reset. */
+static int stmt_row(struct store *st, sqlite3_stmt *stmt, int bind_rc, const char *what)
+{
+	int rc = bind_rc;
+
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_step(stmt);
+	}
+	if (rc == SQLITE_ROW) {
+		return 0;
+	}
+	if (rc == SQLITE_DONE) {
+		stmt_done(stmt);
+		return -ENOENT;
+	}
+	rc = store_fail(st, rc, what);
+	stmt_done(stmt);
+	return rc;
+}
+
 /* Step a statement that returns one integer. */
 static int stmt_int64(struct store *st, enum store_stmt id, const char *what, int64_t *out)
 {
@@ -1230,16 +1251,8 @@ int store_caller_lang_get(struct store *st, const uint8_t key[STORE_CALLER_KEY_L
 	}
 	stmt = st->stmt[STORE_STMT_CALLER_GET];
 	rc = sqlite3_bind_blob(stmt, 1, key, STORE_CALLER_KEY_LEN, SQLITE_STATIC);
-	if (rc == SQLITE_OK) {
-		rc = sqlite3_step(stmt);
-	}
-	if (rc == SQLITE_DONE) {
-		stmt_done(stmt);
-		return -ENOENT;
-	}
-	if (rc != SQLITE_ROW) {
-		rc = store_fail(st, rc, "reading caller language");
-		stmt_done(stmt);
+	rc = stmt_row(st, stmt, rc, "reading caller language");
+	if (rc < 0) {
 		return rc;
 	}
 	rc = col_text(st, stmt, 0, true, &saved);
@@ -1511,16 +1524,8 @@ int store_sms_group_expired(struct store *st, int64_t now, void *ctx, struct sto
 	}
 	stmt = st->stmt[STORE_STMT_SMS_GROUP_EXPIRED];
 	bind_int64(&rc, stmt, 1, now);
-	if (rc == SQLITE_OK) {
-		rc = sqlite3_step(stmt);
-	}
-	if (rc == SQLITE_DONE) {
-		stmt_done(stmt);
-		return -ENOENT;
-	}
-	if (rc != SQLITE_ROW) {
-		rc = store_fail(st, rc, "looking for expired part groups");
-		stmt_done(stmt);
+	rc = stmt_row(st, stmt, rc, "looking for expired part groups");
+	if (rc < 0) {
 		return rc;
 	}
 	rc = col_key(st, stmt, 0, g->sender_key);
@@ -1583,16 +1588,8 @@ int store_sms_msg_next(struct store *st, int64_t after_id, void *ctx, struct sto
 	memset(m, 0, sizeof(*m));
 	stmt = st->stmt[STORE_STMT_SMS_MSG_NEXT];
 	bind_int64(&rc, stmt, 1, after_id);
-	if (rc == SQLITE_OK) {
-		rc = sqlite3_step(stmt);
-	}
-	if (rc == SQLITE_DONE) {
-		stmt_done(stmt);
-		return -ENOENT;
-	}
-	if (rc != SQLITE_ROW) {
-		rc = store_fail(st, rc, "reading the next new message");
-		stmt_done(stmt);
+	rc = stmt_row(st, stmt, rc, "reading the next new message");
+	if (rc < 0) {
 		return rc;
 	}
 	m->id = sqlite3_column_int64(stmt, 0);
@@ -1897,16 +1894,8 @@ int store_sms_caller_get(struct store *st, const uint8_t key[STORE_CALLER_KEY_LE
 	memset(c, 0, sizeof(*c));
 	stmt = st->stmt[STORE_STMT_SMS_CALLER_GET];
 	bind_key(&rc, stmt, 1, key);
-	if (rc == SQLITE_OK) {
-		rc = sqlite3_step(stmt);
-	}
-	if (rc == SQLITE_DONE) {
-		stmt_done(stmt);
-		return -ENOENT;
-	}
-	if (rc != SQLITE_ROW) {
-		rc = store_fail(st, rc, "reading SMS caller state");
-		stmt_done(stmt);
+	rc = stmt_row(st, stmt, rc, "reading SMS caller state");
+	if (rc < 0) {
 		return rc;
 	}
 	c->opted_out = sqlite3_column_int64(stmt, 0) != 0;
@@ -1951,16 +1940,8 @@ long store_sms_out_attempts(struct store *st, int64_t id)
 	}
 	stmt = st->stmt[STORE_STMT_SMS_OUT_ATTEMPTS];
 	bind_int64(&rc, stmt, 1, id);
-	if (rc == SQLITE_OK) {
-		rc = sqlite3_step(stmt);
-	}
-	if (rc == SQLITE_DONE) {
-		stmt_done(stmt);
-		return -ENOENT;
-	}
-	if (rc != SQLITE_ROW) {
-		rc = store_fail(st, rc, "reading attempts");
-		stmt_done(stmt);
+	rc = stmt_row(st, stmt, rc, "reading attempts");
+	if (rc < 0) {
 		return rc;
 	}
 	n = sqlite3_column_int64(stmt, 0);
@@ -2650,16 +2631,8 @@ int store_staff_state_get(struct store *st, const uint8_t key[STORE_CALLER_KEY_L
 	}
 	stmt = st->stmt[STORE_STMT_STAFF_STATE_GET];
 	bind_key(&rc, stmt, 1, key);
-	if (rc == SQLITE_OK) {
-		rc = sqlite3_step(stmt);
-	}
-	if (rc == SQLITE_DONE) {
-		stmt_done(stmt);
-		return -ENOENT;
-	}
-	if (rc != SQLITE_ROW) {
-		rc = store_fail(st, rc, "reading staff state");
-		stmt_done(stmt);
+	rc = stmt_row(st, stmt, rc, "reading staff state");
+	if (rc < 0) {
 		return rc;
 	}
 	*mode = sqlite3_column_int(stmt, 0);
