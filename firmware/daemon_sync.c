@@ -260,16 +260,16 @@ static void retention_run(struct daemon_sync *ds)
 	int rc;
 
 	rc = store_retention_purge(ds->d->store, now - (int64_t)cfg->sync.journal_retention_days * 86400,
-				   now - (int64_t)cfg->sync.retention_days * 86400, &c);
+				   now - (int64_t)cfg->sync.retention_days * 86400, cfg->sync.enabled, &c);
 	if (rc < 0) {
 		LOGP(DMAIN, LOGL_ERROR, "retention: purge failed: %s\n", strerror(-rc));
 		return;
 	}
-	if (c.journal || c.sms_msgs || c.sms_out || c.sms_parts || c.sms_more) {
+	if (c.journal || c.sms_msgs || c.sms_out || c.sms_parts || c.sms_more || c.cases) {
 		LOGP(DMAIN, LOGL_NOTICE,
 		     "retention: purged %ld acknowledged journal records, %ld SMS messages, %ld replies, %ld parts, "
-		     "%ld kept reply rests\n",
-		     c.journal, c.sms_msgs, c.sms_out, c.sms_parts, c.sms_more);
+		     "%ld kept reply rests, %ld closed cases' personal fields\n",
+		     c.journal, c.sms_msgs, c.sms_out, c.sms_parts, c.sms_more, c.cases);
 	}
 }
 

@@ -105,8 +105,12 @@ enum store_stmt {
 	STORE_STMT_CASES_META_GET,
 	STORE_STMT_CASES_META_PUT,
 	STORE_STMT_CASE_ALERT_INS,
+	STORE_STMT_CASE_WARN_COUNT,
+	STORE_STMT_CASE_ALERT_LAST,
 	STORE_STMT_PURGE_CASE_EVENTS,
 	STORE_STMT_PURGE_CASES,
+	STORE_STMT_CASE_JOURNALED,
+	STORE_STMT_CASE_ROUTE_NOW,
 	_NUM_STORE_STMT
 };
 
@@ -244,22 +248,33 @@ static const char *const stmt_sql[] = {
 	[STORE_STMT_CASE_INS] =
 		"INSERT INTO cases (id, number, kind, category, country, lang, channel, state, reporter_key,"
 		" reporter_enc, proxy, subject_key, subject_enc, text_enc, city_enc, employer_enc, pin_hash,"
-		" claim_deadline, answer_deadline, route_at, expect_at, created, updated)"
+		" claim_deadline, answer_deadline, route_at, expect_at, created, updated, warn_key)"
 		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, "
 		"?21,"
-		" ?22, ?22)",
+		" ?22, ?22, ?23)",
 	[STORE_STMT_CASE_GET_NUMBER] = "SELECT " STORE_CASE_COLS " FROM cases WHERE number = ?1",
 	[STORE_STMT_CASE_GET_ID] = "SELECT " STORE_CASE_COLS " FROM cases WHERE id = ?1",
 	[STORE_STMT_CASE_UPDATE] =
 		"UPDATE cases SET state = ?2, assignee_key = ?3, tried = ?4, escalations = ?5,"
 		" claim_deadline = ?6, answer_deadline = ?7, route_at = ?8, expect_at = ?9,"
 		" pin_fails = ?10, pin_locked_until = ?11, updated = ?12, closed = ?13 WHERE id = ?1",
-	[STORE_STMT_CASE_NEXT_DEADLINE] = "SELECT min(min(coalesce(claim_deadline, 9223372036854775807),"
-					  " coalesce(answer_deadline, 9223372036854775807),"
-					  " coalesce(route_at, 9223372036854775807)))"
-					  " FROM cases WHERE state != 5",
-	[STORE_STMT_CASE_DUE] = "SELECT " STORE_CASE_COLS " FROM cases WHERE state != 5 AND (claim_deadline <= ?1"
-				" OR answer_deadline <= ?1 OR route_at <= ?1) ORDER BY id LIMIT 1",
+	/* Deadlines: one partial index per deadline column over open cases (schema v6), so both are a few index
+	 * look-ups however many cases the store holds. */
+	[STORE_STMT_CASE_NEXT_DEADLINE] =
+		"SELECT min(t) FROM ("
+		"SELECT min(claim_deadline) AS t FROM cases WHERE state != 5 AND claim_deadline IS NOT NULL"
+		" UNION ALL SELECT min(answer_deadline) FROM cases WHERE state != 5 AND answer_deadline IS NOT NULL"
+		" UNION ALL SELECT min(route_at) FROM cases WHERE state != 5 AND route_at IS NOT NULL)",
+	[STORE_STMT_CASE_DUE] =
+		"SELECT " STORE_CASE_COLS " FROM cases WHERE id IN ("
+		"SELECT id FROM cases WHERE state != 5 AND claim_deadline IS NOT NULL AND claim_deadline <= ?1"
+		" UNION SELECT id FROM cases WHERE state != 5 AND answer_deadline IS NOT NULL"
+		" AND answer_deadline <= ?1"
+		" UNION SELECT id FROM cases WHERE state != 5 AND route_at IS NOT NULL AND route_at <= ?1)"
+		" ORDER BY id LIMIT 1",
+	/* A staff member came on duty: cases waiting for someone (NEW, routed later) are routed now. */
+	[STORE_STMT_CASE_ROUTE_NOW] = "UPDATE cases SET route_at = ?1 WHERE state = 1 AND route_at IS NOT NULL"
+				      " AND route_at > ?1",
 	[STORE_STMT_CASE_LIST] = "SELECT " STORE_CASE_COLS " FROM cases ORDER BY id DESC LIMIT ?1",
 	/* A missed call: an open callback case of this caller created since ?2. */
 	[STORE_STMT_CASE_BEEP] = "SELECT id FROM cases WHERE reporter_key = ?1 AND kind = 2 AND state != 5"
@@ -270,7 +285,9 @@ static const char *const stmt_sql[] = {
 		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 	[STORE_STMT_CASE_EVENT_SEL] = "SELECT id, case_id, at, event, actor, staff_key, text_enc, sms_out"
 				      " FROM case_events WHERE case_id = ?1 ORDER BY id",
-	[STORE_STMT_CASE_EVENT_BY_OUT] = "SELECT case_id FROM case_events WHERE sms_out = ?1 ORDER BY id DESC LIMIT 1",
+	[STORE_STMT_CASE_EVENT_BY_OUT] =
+		"SELECT e.case_id FROM sms_out o JOIN case_events e ON e.sms_out = o.id - o.seq + 1 WHERE o.id = ?1"
+		" AND e.id = (SELECT max(id) FROM case_events WHERE case_id = e.case_id AND sms_out IS NOT NULL)",
 	[STORE_STMT_STAFF_STATE_GET] = "SELECT duty_mode, duty_until FROM staff_state WHERE staff_key = ?1",
 	[STORE_STMT_STAFF_STATE_PUT] = "INSERT INTO staff_state (staff_key, duty_mode, duty_until) VALUES (?1, ?2, ?3)"
 				       " ON CONFLICT (staff_key) DO UPDATE SET duty_mode = excluded.duty_mode,"
@@ -278,18 +295,26 @@ static const char *const stmt_sql[] = {
 	[STORE_STMT_CASES_META_GET] = "SELECT value FROM cases_meta WHERE key = ?1",
 	[STORE_STMT_CASES_META_PUT] = "INSERT INTO cases_meta (key, value) VALUES (?1, ?2)"
 				      " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-	[STORE_STMT_CASE_ALERT_INS] = "INSERT INTO case_alerts (category, country, employer, at, count)"
-				      " VALUES (?1, ?2, ?3, ?4, ?5)",
+	[STORE_STMT_CASE_ALERT_INS] = "INSERT INTO case_alerts (category, country, employer, at, count, warn_key)"
+				      " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[STORE_STMT_CASE_WARN_COUNT] = "SELECT count(*) FROM cases WHERE warn_key = ?1 AND created > ?2",
+	[STORE_STMT_CASE_ALERT_LAST] = "SELECT at FROM case_alerts WHERE warn_key = ?1 ORDER BY at DESC LIMIT 1",
 	/* Retention of cases: a case closed before the cutoff keeps its row (number, kind, category, country,
 	 * states, times: what statistics and sync need) but loses every sealed field and keyed hash; open cases,
-	 * which staff still work on, are never touched. Events first (they are matched through the case). */
+	 * which staff still work on, are never touched. With ?2 = 1 (sync on) only once the platform acknowledged
+	 * every journal record about the case (cases.synced: the seq of the latest). Events first (they are matched
+	 * through the case). */
 	[STORE_STMT_PURGE_CASE_EVENTS] = "UPDATE case_events SET text_enc = NULL, staff_key = NULL"
 					 " WHERE (text_enc IS NOT NULL OR staff_key IS NOT NULL) AND case_id IN"
-					 " (SELECT id FROM cases WHERE state = 5 AND closed < ?1)",
+					 " (SELECT id FROM cases WHERE state = 5 AND closed < ?1 AND (?2 = 0 OR"
+					 " coalesce(synced, 0) <= (SELECT acked_seq FROM sync_state)))",
+	[STORE_STMT_CASE_JOURNALED] = "UPDATE cases SET synced = ?2 WHERE id = ?1",
 	[STORE_STMT_PURGE_CASES] =
 		"UPDATE cases SET reporter_key = NULL, reporter_enc = NULL, subject_key = NULL, subject_enc = NULL,"
 		" text_enc = NULL, city_enc = NULL, employer_enc = NULL, pin_hash = NULL, assignee_key = NULL,"
-		" tried = NULL WHERE state = 5 AND closed < ?1 AND (reporter_key IS NOT NULL OR reporter_enc IS NOT "
+		" tried = NULL, warn_key = NULL WHERE state = 5 AND closed < ?1"
+		" AND (?2 = 0 OR coalesce(synced, 0) <= (SELECT acked_seq FROM sync_state)) AND (reporter_key IS NOT "
+		"NULL OR reporter_enc IS NOT "
 		"NULL"
 		" OR subject_enc IS NOT NULL OR text_enc IS NOT NULL OR city_enc IS NOT NULL OR employer_enc IS NOT "
 		"NULL"
@@ -410,8 +435,25 @@ static const char *const upgrade_v5[] = {
 	NULL,
 };
 
+/* v6. Deadlines: a partial index per deadline column replaces cases_due, which could not serve "any deadline
+ * <= now" and made every routing step scan the table.
+ * Early warning (docs/cases.md section 6) counted in the store, not in RAM: a complaint's warn_key is the keyed
+ * hash of (category, country, normalised employer), so the count over the window and the last alert of a key are
+ * two index look-ups inside the complaint's own transaction. Retention drops it with the other keyed hashes. */
+static const char *const upgrade_v6[] = {
+	"ALTER TABLE cases ADD COLUMN warn_key BLOB CHECK (warn_key IS NULL OR length(warn_key) = 32)",
+	"CREATE INDEX cases_warn ON cases (warn_key, created) WHERE warn_key IS NOT NULL",
+	"ALTER TABLE case_alerts ADD COLUMN warn_key BLOB CHECK (warn_key IS NULL OR length(warn_key) = 32)",
+	"CREATE INDEX case_alerts_key ON case_alerts (warn_key, at)",
+	"DROP INDEX cases_due",
+	"CREATE INDEX cases_claim_due ON cases (claim_deadline) WHERE state != 5 AND claim_deadline IS NOT NULL",
+	"CREATE INDEX cases_answer_due ON cases (answer_deadline) WHERE state != 5 AND answer_deadline IS NOT NULL",
+	"CREATE INDEX cases_route_due ON cases (route_at) WHERE state != 5 AND route_at IS NOT NULL",
+	NULL,
+};
+
 static const char *const *const upgrade_path[] = {
-	upgrade_v1, upgrade_v2, upgrade_v3, upgrade_v4, upgrade_v5,
+	upgrade_v1, upgrade_v2, upgrade_v3, upgrade_v4, upgrade_v5, upgrade_v6,
 };
 
 _Static_assert(ARRAY_SIZE(upgrade_path) == STORE_SCHEMA_VERSION, "one upgrade step per schema version");
@@ -2135,11 +2177,14 @@ int store_sync_bundle_set(struct store *st, const char *kind, uint64_t version, 
 	return stmt_exec(st, STORE_STMT_SYNC_BUNDLE_SET, rc, "recording a bundle version");
 }
 
-static int purge_step(struct store *st, enum store_stmt id, int64_t before, const char *what, long *count)
+static int purge_step(struct store *st, enum store_stmt id, int64_t before, bool gate, const char *what, long *count)
 {
 	int rc = SQLITE_OK;
 
 	bind_int64(&rc, st->stmt[id], 1, before);
+	if (sqlite3_bind_parameter_count(st->stmt[id]) >= 2) {
+		bind_int64(&rc, st->stmt[id], 2, gate ? 1 : 0);
+	}
 	rc = stmt_exec(st, id, rc, what);
 	if (rc == 0) {
 		*count = (long)sqlite3_changes(st->db);
@@ -2147,7 +2192,8 @@ static int purge_step(struct store *st, enum store_stmt id, int64_t before, cons
 	return rc;
 }
 
-int store_retention_purge(struct store *st, int64_t journal_before, int64_t sms_before, struct store_purge_counts *c)
+int store_retention_purge(struct store *st, int64_t journal_before, int64_t sms_before, bool wait_for_ack,
+			  struct store_purge_counts *c)
 {
 	struct store_purge_counts n = {0};
 	int rc;
@@ -2159,27 +2205,31 @@ int store_retention_purge(struct store *st, int64_t journal_before, int64_t sms_
 	if (rc < 0) {
 		return rc;
 	}
-	rc = purge_step(st, STORE_STMT_PURGE_JOURNAL, journal_before, "purging acknowledged journal records",
-			&n.journal);
+	rc = purge_step(st, STORE_STMT_PURGE_JOURNAL, journal_before, wait_for_ack,
+			"purging acknowledged journal records", &n.journal);
 	if (rc == 0) {
-		rc = purge_step(st, STORE_STMT_PURGE_SMS_PART, sms_before, "purging received parts", &n.sms_parts);
+		rc = purge_step(st, STORE_STMT_PURGE_SMS_PART, sms_before, wait_for_ack, "purging received parts",
+				&n.sms_parts);
 	}
 	if (rc == 0) {
-		rc = purge_step(st, STORE_STMT_PURGE_SMS_OUT, sms_before, "purging sent replies", &n.sms_out);
+		rc = purge_step(st, STORE_STMT_PURGE_SMS_OUT, sms_before, wait_for_ack, "purging sent replies",
+				&n.sms_out);
 	}
 	if (rc == 0) {
-		rc = purge_step(st, STORE_STMT_PURGE_SMS_MSG, sms_before, "purging finished messages", &n.sms_msgs);
+		rc = purge_step(st, STORE_STMT_PURGE_SMS_MSG, sms_before, wait_for_ack, "purging finished messages",
+				&n.sms_msgs);
 	}
 	if (rc == 0) {
-		rc = purge_step(st, STORE_STMT_PURGE_SMS_MORE, sms_before, "purging kept reply rests", &n.sms_more);
+		rc = purge_step(st, STORE_STMT_PURGE_SMS_MORE, sms_before, wait_for_ack, "purging kept reply rests",
+				&n.sms_more);
 	}
 	if (rc == 0) {
-		rc = purge_step(st, STORE_STMT_PURGE_CASE_EVENTS, sms_before, "purging closed cases' event texts",
-				&n.case_events);
+		rc = purge_step(st, STORE_STMT_PURGE_CASE_EVENTS, sms_before, wait_for_ack,
+				"purging closed cases' event texts", &n.case_events);
 	}
 	if (rc == 0) {
-		rc = purge_step(st, STORE_STMT_PURGE_CASES, sms_before, "purging closed cases' personal fields",
-				&n.cases);
+		rc = purge_step(st, STORE_STMT_PURGE_CASES, sms_before, wait_for_ack,
+				"purging closed cases' personal fields", &n.cases);
 	}
 	if (rc < 0) {
 		store_rollback(st);
@@ -2258,6 +2308,7 @@ int store_case_add(struct store *st, const struct store_case *c)
 	bind_opt_time(&rc, stmt, 20, c->route_at);
 	bind_opt_time(&rc, stmt, 21, c->expect_at);
 	bind_int64(&rc, stmt, 22, c->created);
+	bind_opt_key(&rc, stmt, 23, c->warn_key);
 	return stmt_exec(st, STORE_STMT_CASE_INS, rc, "storing a case");
 }
 
@@ -2610,6 +2661,34 @@ static int stmt_opt_int64(struct store *st, enum store_stmt id, int bind_rc, con
 	return 0;
 }
 
+int store_case_route_now(struct store *st, int64_t now, long *n)
+{
+	int rc = SQLITE_OK;
+
+	if (!st) {
+		return -EINVAL;
+	}
+	bind_int64(&rc, st->stmt[STORE_STMT_CASE_ROUTE_NOW], 1, now);
+	rc = stmt_exec(st, STORE_STMT_CASE_ROUTE_NOW, rc, "routing waiting cases now");
+	if (rc == 0 && n) {
+		*n = (long)sqlite3_changes(st->db);
+	}
+	return rc;
+}
+
+int store_case_journaled(struct store *st, int64_t case_id, int64_t seq)
+{
+	int rc = SQLITE_OK;
+
+	if (!st || case_id <= 0 || seq <= 0) {
+		return -EINVAL;
+	}
+	bind_int64(&rc, st->stmt[STORE_STMT_CASE_JOURNALED], 1, case_id);
+	bind_int64(&rc, st->stmt[STORE_STMT_CASE_JOURNALED], 2, seq);
+	rc = stmt_exec(st, STORE_STMT_CASE_JOURNALED, rc, "recording a case's journal seq");
+	return rc == 0 && sqlite3_changes(st->db) == 0 ? -ENOENT : rc;
+}
+
 int store_case_by_sms_out(struct store *st, int64_t out_id, int64_t *case_id)
 {
 	int rc = SQLITE_OK;
@@ -2678,12 +2757,12 @@ int store_cases_meta_put(struct store *st, const char *key, int64_t value)
 }
 
 int store_case_alert_add(struct store *st, int category, const char *country, const void *employer_enc,
-			 size_t employer_enc_len, int64_t at, int count)
+			 size_t employer_enc_len, int64_t at, int count, const uint8_t warn_key[STORE_CALLER_KEY_LEN])
 {
 	sqlite3_stmt *stmt;
 	int rc = SQLITE_OK;
 
-	if (!st || !country || !case_country_ok(country) || !employer_enc) {
+	if (!st || !country || !case_country_ok(country) || !employer_enc || !warn_key) {
 		return -EINVAL;
 	}
 	stmt = st->stmt[STORE_STMT_CASE_ALERT_INS];
@@ -2692,5 +2771,32 @@ int store_case_alert_add(struct store *st, int category, const char *country, co
 	bind_blob(&rc, stmt, 3, employer_enc, employer_enc_len);
 	bind_int64(&rc, stmt, 4, at);
 	bind_int64(&rc, stmt, 5, count);
+	bind_key(&rc, stmt, 6, warn_key);
 	return stmt_exec(st, STORE_STMT_CASE_ALERT_INS, rc, "storing an alert");
+}
+
+int store_case_warn_count(struct store *st, const uint8_t warn_key[STORE_CALLER_KEY_LEN], int64_t since, long *n)
+{
+	int64_t v = 0;
+	int rc = SQLITE_OK;
+
+	if (!st || !warn_key || !n) {
+		return -EINVAL;
+	}
+	bind_key(&rc, st->stmt[STORE_STMT_CASE_WARN_COUNT], 1, warn_key);
+	bind_int64(&rc, st->stmt[STORE_STMT_CASE_WARN_COUNT], 2, since);
+	rc = stmt_opt_int64(st, STORE_STMT_CASE_WARN_COUNT, rc, "counting complaints of a key", &v);
+	*n = rc == 0 ? (long)v : 0;
+	return rc == -ENOENT ? 0 : rc;
+}
+
+int store_case_alert_last(struct store *st, const uint8_t warn_key[STORE_CALLER_KEY_LEN], int64_t *at)
+{
+	int rc = SQLITE_OK;
+
+	if (!st || !warn_key || !at) {
+		return -EINVAL;
+	}
+	bind_key(&rc, st->stmt[STORE_STMT_CASE_ALERT_LAST], 1, warn_key);
+	return stmt_opt_int64(st, STORE_STMT_CASE_ALERT_LAST, rc, "reading the last alert of a key", at);
 }

@@ -185,7 +185,7 @@ static void test_fresh_open(void **state)
 	out = sqlite_cli(f->path, "PRAGMA journal_mode");
 	assert_string_equal(out, "wal");
 	out = sqlite_cli(f->path, "PRAGMA user_version");
-	assert_string_equal(out, "5");
+	assert_string_equal(out, "6");
 	import_a(st);
 	assert_int_equal(access(talloc_asprintf(g_ctx, "%s-wal", f->path), F_OK), 0);
 	store_close(st);
@@ -231,8 +231,8 @@ static void test_migrate_v1(void **state)
 	assert_string_equal(sqlite_cli(f->path, "PRAGMA user_version"), "1");
 
 	assert_int_equal(store_open(g_ctx, f->path, &st), 0);
-	assert_int_equal(store_schema_version(st), 5);
-	assert_int_equal(STORE_SCHEMA_VERSION, 5);
+	assert_int_equal(store_schema_version(st), 6);
+	assert_int_equal(STORE_SCHEMA_VERSION, 6);
 	assert_string_equal(sqlite_cli(f->path, "PRAGMA journal_mode"), "wal");
 
 	content = dump(st);
@@ -541,10 +541,10 @@ static void test_journal(void **state)
 
 	/* retention takes acknowledged records only; a purged seq is never handed out again */
 	assert_int_equal(store_journal_acked(st, 5), 0);
-	assert_int_equal(store_retention_purge(st, 1005, 0, NULL), 0);
+	assert_int_equal(store_retention_purge(st, 1005, 0, false, NULL), 0);
 	assert_int_equal(store_journal_read(st, 0, 4, tmp, r), 1);
 	assert_int_equal(r[0].seq, 5);
-	assert_int_equal(store_retention_purge(st, 2000, 0, NULL), 0);
+	assert_int_equal(store_retention_purge(st, 2000, 0, false, NULL), 0);
 	assert_int_equal(store_journal_read(st, 0, 4, tmp, r), 0);
 	store_close(st);
 	assert_int_equal(store_open(g_ctx, f->path, &st), 0);
@@ -636,7 +636,7 @@ static void test_retention_sms(void **state)
 	sc.more_lang = "en";
 	assert_int_equal(store_sms_caller_put(st, key, &sc, 100), 0);
 
-	assert_int_equal(store_retention_purge(st, 0, 1000, &c), 0);
+	assert_int_equal(store_retention_purge(st, 0, 1000, false, &c), 0);
 	assert_int_equal(c.sms_msgs, 2);  /* done, quarantined */
 	assert_int_equal(c.sms_out, 3);	  /* done's two, the notice */
 	assert_int_equal(c.sms_parts, 4); /* single parts (dedupe only) before the cutoff */
@@ -651,7 +651,7 @@ static void test_retention_sms(void **state)
 	assert_null(got.more_enc);
 	(void)quarantined;
 	/* idempotent */
-	assert_int_equal(store_retention_purge(st, 0, 1000, &c), 0);
+	assert_int_equal(store_retention_purge(st, 0, 1000, false, &c), 0);
 	assert_int_equal(c.sms_msgs + c.sms_out + c.sms_parts + c.sms_more, 0);
 	store_close(st);
 }
@@ -807,6 +807,8 @@ static int count_event(void *data, const struct store_case_event *e)
 }
 
 /* Fill and insert a case with id seq + 1 (inside a transaction, as the cases service does). */
+static const uint8_t warn_key_a[32] = {0x77, 0x77, 0x77, 0x77}, warn_key_b[32] = {0x42};
+
 static int64_t add_case(struct store *st, uint32_t number, int kind, uint8_t who, int64_t created)
 {
 	static uint8_t keys[8][32];
@@ -833,6 +835,7 @@ static int64_t add_case(struct store *st, uint32_t number, int kind, uint8_t who
 	c.pin_hash_len = 7;
 	c.route_at = created + 50;
 	c.created = created;
+	c.warn_key = kind == 1 ? warn_key_a : NULL;
 	assert_int_equal(store_case_add(st, &c), 0);
 	assert_int_equal(store_commit(st), 0);
 	return c.id;
@@ -849,7 +852,7 @@ static void test_cases(void **state)
 	struct store_purge_counts pc;
 	uint8_t staff[32];
 	uint64_t seq;
-	int64_t id1, id2, id3, t, ev, found, v;
+	int64_t id1, id2, id3, t, ev, found, v, p1, p2, p3;
 	unsigned n = 0;
 	int mode;
 
@@ -898,6 +901,17 @@ static void test_cases(void **state)
 	assert_int_equal(c.route_at, 1050);
 	assert_int_equal(store_case_get(st, 1111111, g_ctx, &c), -ENOENT);
 
+	/* a staff member comes on duty: waiting cases (route_at later) are due now; case 1's 1050 -> 1040 */
+	{
+		long moved = -1;
+
+		assert_int_equal(store_case_route_now(st, 1100, &moved), 0);
+		assert_int_equal(moved, 1); /* case 2 (route_at 1150); case 1's 1050 is already due */
+		assert_int_equal(store_case_get_id(st, id2, g_ctx, &c), 0);
+		assert_int_equal(c.route_at, 1100);
+		c.route_at = 1150;
+		assert_int_equal(store_case_update(st, &c), 0);
+	}
 	/* deadlines: the earliest open one; a due case */
 	assert_int_equal(store_case_next_deadline(st, &t), 0);
 	assert_int_equal(t, 1050);
@@ -921,13 +935,32 @@ static void test_cases(void **state)
 	c.id = 99;
 	assert_int_equal(store_case_update(st, &c), -ENOENT);
 
-	/* events, and the case behind an outbox part */
+	/* events, and the case behind an outbox part: a two-part notification (parts p1, p1 + 1) */
+	{
+		struct store_sms_out o = {0};
+		int i;
+
+		memset(o.number_key, 3, 32);
+		o.number_enc = "N";
+		o.number_enc_len = 1;
+		o.text_enc = "T";
+		o.text_enc_len = 1;
+		o.total = 2;
+		o.created = 1060;
+		for (i = 0; i < 2; i++) {
+			o.seq = (unsigned)i + 1;
+			assert_int_equal(store_sms_out_add(st, &o, i == 0 ? &p1 : &p2), 0);
+		}
+		assert_int_equal(p2, p1 + 1);
+		o.total = o.seq = 1;
+		assert_int_equal(store_sms_out_add(st, &o, &p3), 0);
+	}
 	e.case_id = id1;
 	e.at = 1060;
 	e.event = 0;
 	e.actor = 1;
 	e.staff_key = staff;
-	e.sms_out = 42;
+	e.sms_out = p1;
 	assert_int_equal(store_case_event_add(st, &e, &ev), 0);
 	e.text_enc = "sealed-reply";
 	e.text_enc_len = 12;
@@ -935,9 +968,19 @@ static void test_cases(void **state)
 	assert_int_equal(store_case_event_add(st, &e, NULL), 0);
 	assert_int_equal(store_case_event_foreach(st, id1, count_event, &n), 0);
 	assert_int_equal(n, 2);
-	assert_int_equal(store_case_by_sms_out(st, 42, &found), 0);
+	assert_int_equal(store_case_by_sms_out(st, p1, &found), 0);
 	assert_int_equal(found, id1);
-	assert_int_equal(store_case_by_sms_out(st, 43, &found), -ENOENT);
+	assert_int_equal(store_case_by_sms_out(st, p2, &found), 0); /* the second part of the same message */
+	assert_int_equal(found, id1);
+	assert_int_equal(store_case_by_sms_out(st, p3, &found), -ENOENT); /* nobody's */
+	assert_int_equal(store_case_by_sms_out(st, p3 + 100, &found), -ENOENT);
+	e.text_enc = NULL;
+	e.text_enc_len = 0;
+	e.sms_out = p3; /* a later notification: the failure of the first one no longer concerns the case */
+	assert_int_equal(store_case_event_add(st, &e, NULL), 0);
+	assert_int_equal(store_case_by_sms_out(st, p2, &found), -ENOENT);
+	assert_int_equal(store_case_by_sms_out(st, p3, &found), 0);
+	assert_int_equal(found, id1);
 	e.case_id = 77; /* no such case */
 	assert_int_equal(store_case_event_add(st, &e, NULL), -EINVAL);
 
@@ -962,7 +1005,24 @@ static void test_cases(void **state)
 	assert_int_equal(store_cases_meta_put(st, "rr_last", 3), 0);
 	assert_int_equal(store_cases_meta_get(st, "rr_last", &v), 0);
 	assert_int_equal(v, 3);
-	assert_int_equal(store_case_alert_add(st, 1, "RU", "sealed-employer", 15, 1000, 5), 0);
+	/* early warning: complaints per key in a window, the last alert of a key */
+	{
+		long cnt = -1;
+
+		assert_int_equal(store_case_warn_count(st, warn_key_a, 999, &cnt), 0);
+		assert_int_equal(cnt, 1); /* case 1; case 2 is a callback */
+		assert_int_equal(store_case_warn_count(st, warn_key_a, 1000, &cnt), 0);
+		assert_int_equal(cnt, 0); /* the window is (since, now] */
+		assert_int_equal(store_case_warn_count(st, warn_key_b, 0, &cnt), 0);
+		assert_int_equal(cnt, 0);
+		assert_int_equal(store_case_alert_last(st, warn_key_a, &t), -ENOENT);
+		assert_int_equal(store_case_alert_add(st, 1, "RU", "sealed-employer", 15, 1000, 5, warn_key_a), 0);
+		assert_int_equal(store_case_alert_add(st, 1, "RU", "sealed-employer", 15, 900, 5, warn_key_a), 0);
+		assert_int_equal(store_case_alert_add(st, 1, "RU", "sealed-employer", 15, 900, 5, NULL), -EINVAL);
+		assert_int_equal(store_case_alert_last(st, warn_key_a, &t), 0);
+		assert_int_equal(t, 1000);
+		assert_int_equal(store_case_alert_last(st, warn_key_b, &t), -ENOENT);
+	}
 
 	n = 0;
 	assert_int_equal(store_case_list(st, 10, count_case, &n), 0);
@@ -981,9 +1041,22 @@ static void test_cases(void **state)
 	c.closed = 5000;
 	c.route_at = 0;
 	assert_int_equal(store_case_update(st, &c), 0);
-	assert_int_equal(store_retention_purge(st, 0, 3000, &pc), 0);
+	/* with sync on, a closed case waits until the platform acknowledged the journal records about it */
+	{
+		assert_int_equal(store_begin(st), 0);
+		assert_int_equal(store_journal_append(st, "case", 1500, "{\"number\":1234566}", true, &seq), 0);
+		assert_int_equal(store_case_journaled(st, id1, (int64_t)seq), 0);
+		assert_int_equal(store_case_journaled(st, 99, (int64_t)seq), -ENOENT);
+		assert_int_equal(store_commit(st), 0);
+		assert_int_equal(store_retention_purge(st, 0, 3000, true, &pc), 0);
+		assert_int_equal(pc.cases + pc.case_events, 0);
+		assert_int_equal(store_case_get_id(st, id1, g_ctx, &c), 0);
+		assert_non_null(c.reporter_enc);
+		assert_int_equal(store_journal_acked(st, seq), 0);
+	}
+	assert_int_equal(store_retention_purge(st, 0, 3000, true, &pc), 0);
 	assert_int_equal(pc.cases, 1);
-	assert_int_equal(pc.case_events, 2);
+	assert_int_equal(pc.case_events, 3);
 	assert_int_equal(store_case_get_id(st, id1, g_ctx, &c), 0);
 	assert_null(c.reporter_enc);
 	assert_null(c.reporter_key);
@@ -996,8 +1069,14 @@ static void test_cases(void **state)
 	assert_int_equal(store_case_get_id(st, id2, g_ctx, &c), 0);
 	assert_non_null(c.text_enc);
 	assert_string_equal(sqlite_cli(f->path, "SELECT count(*) FROM case_events WHERE text_enc IS NOT NULL"), "0");
+	{
+		long cnt = -1;
+
+		assert_int_equal(store_case_warn_count(st, warn_key_a, 0, &cnt), 0);
+		assert_int_equal(cnt, 1); /* the purged case 1 no longer counts; case 3 does */
+	}
 	/* idempotent */
-	assert_int_equal(store_retention_purge(st, 0, 3000, &pc), 0);
+	assert_int_equal(store_retention_purge(st, 0, 3000, false, &pc), 0);
 	assert_int_equal(pc.cases + pc.case_events, 0);
 	store_close(st);
 }

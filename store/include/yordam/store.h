@@ -17,7 +17,7 @@
 struct store;
 
 /* Current schema version (PRAGMA user_version) written by this build. */
-#define STORE_SCHEMA_VERSION 5
+#define STORE_SCHEMA_VERSION 6
 
 /* Length of the keyed hash that identifies a caller (HMAC-SHA256 of the IMSI/MSISDN). */
 #define STORE_CALLER_KEY_LEN 32
@@ -259,8 +259,11 @@ struct store_purge_counts {
  * numbers), single parts and finished replies without a message before it, and the sealed rest of long replies
  * (MORE) older than it. Nothing still in the outbox queue is touched, nor STOP. Cases closed before sms_before lose
  * every sealed field and keyed hash (their events' texts too); the rest of the row stays for statistics, and open
- * cases are never touched. *c (may be NULL) gets the counts. */
-int store_retention_purge(struct store *st, int64_t journal_before, int64_t sms_before, struct store_purge_counts *c);
+ * cases are never touched. With wait_for_ack (sync on), a closed case is purged only once the platform acknowledged
+ * every journal record about it (store_case_journaled); without (sync off), by age alone. *c (may be NULL) gets
+ * the counts. */
+int store_retention_purge(struct store *st, int64_t journal_before, int64_t sms_before, bool wait_for_ack,
+			  struct store_purge_counts *c);
 
 /* --- cases (schema v5, docs/cases.md) -------------------------------------------------------------------- */
 
@@ -281,6 +284,7 @@ struct store_case {
 	int64_t pin_locked_until;
 	int64_t claim_deadline, answer_deadline, route_at, expect_at; /* 0: none */
 	int64_t created, updated, closed;			      /* closed 0: open */
+	const uint8_t *warn_key; /* complaints: early-warning key (set on insert only), else NULL */
 };
 
 /* The sequence number the next case gets (its id - 1): call inside store_begin(), compute the case number from
@@ -318,7 +322,14 @@ struct store_case_event {
 int store_case_event_add(struct store *st, const struct store_case_event *e, int64_t *id);
 typedef int (*store_case_event_cb)(void *data, const struct store_case_event *e);
 int store_case_event_foreach(struct store *st, int64_t case_id, store_case_event_cb cb, void *data);
-/* The case whose latest event queued outbox part out_id: 0 and *case_id, or -ENOENT. */
+/* Cases waiting for someone to come on duty (new, route_at later than now) get route_at = now; *n (may be
+ * NULL) how many. */
+int store_case_route_now(struct store *st, int64_t now, long *n);
+/* Journal record seq is the latest about case case_id (retention waits for its acknowledgement). -ENOENT. */
+int store_case_journaled(struct store *st, int64_t case_id, int64_t seq);
+/* The case whose latest event with an outbox message (sms_out: the message's first part; its
+ * parts have consecutive ids) queued the message that part out_id belongs to: 0 and *case_id, or
+ * -ENOENT (no such case, or a later event of that case queued another message since). */
 int store_case_by_sms_out(struct store *st, int64_t out_id, int64_t *case_id);
 
 /* Staff runtime state (ON/OFF overrides): mode enum cases_duty_mode. -ENOENT when none stored. */
@@ -327,6 +338,10 @@ int store_staff_state_put(struct store *st, const uint8_t key[STORE_CALLER_KEY_L
 /* cases_meta: small integers (round robin, number generation). -ENOENT when unset. */
 int store_cases_meta_get(struct store *st, const char *key, int64_t *value);
 int store_cases_meta_put(struct store *st, const char *key, int64_t value);
-/* An early-warning alert that went out (employer: sealed normalised key). */
+/* Early warning: an alert that went out (employer: sealed normalised key; warn_key: the key's hash). */
 int store_case_alert_add(struct store *st, int category, const char *country, const void *employer_enc,
-			 size_t employer_enc_len, int64_t at, int count);
+			 size_t employer_enc_len, int64_t at, int count, const uint8_t warn_key[STORE_CALLER_KEY_LEN]);
+/* Complaints with this warn_key created after since (0 when none). */
+int store_case_warn_count(struct store *st, const uint8_t warn_key[STORE_CALLER_KEY_LEN], int64_t since, long *n);
+/* The time of the latest alert of this key: 0 and *at, or -ENOENT. */
+int store_case_alert_last(struct store *st, const uint8_t warn_key[STORE_CALLER_KEY_LEN], int64_t *at);
