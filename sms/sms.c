@@ -82,6 +82,8 @@ struct sms_service {
 	FILE *trace;	       /* YORDAM_SMS_TRACE: one "<monotonic ms> <parts>" line per commit (benchmarks) */
 	sms_text_hook_fn hook; /* issue 4: the cases service sees a text before the menu keywords */
 	void *hook_data;
+	sms_fail_hook_fn fail_hook;
+	void *fail_data;
 	void *user_data; /* the owner's, for modem callbacks that are not the SMS service's (missed calls) */
 };
 
@@ -148,10 +150,24 @@ static int number_key(struct sms_service *svc, const char *number, uint8_t key[S
 	return secret_hash(svc->sec, D_MSISDN, number, key);
 }
 
+/* Mark one part failed for good (inside a transaction) and tell the owner. */
+static int part_failed(struct sms_service *svc, int64_t id, int err, int64_t now)
+{
+	int rc = store_sms_out_update(svc->st, id, STORE_SMS_OUT_FAILED, NULL, -1, err, now, now, false, false);
+
+	if (rc == 0 && svc->fail_hook) {
+		rc = svc->fail_hook(svc->fail_data, id);
+	}
+	if (rc == 0) {
+		svc->cnt.tx_failed++;
+	}
+	return rc;
+}
+
 /* --- outbox: queueing ------------------------------------------------------------------------- */
 
 static int queue_parts(struct sms_service *svc, int64_t msg_id, const char *number, const uint8_t *key,
-		       const char *text, unsigned flags, int64_t now)
+		       const char *text, unsigned flags, int64_t now, int64_t *first_id)
 {
 	struct text_sms_split *sp = talloc(svc, struct text_sms_split);
 	uint8_t *num_enc = NULL;
@@ -196,7 +212,7 @@ static int queue_parts(struct sms_service *svc, int64_t msg_id, const char *numb
 		memcpy(o.number_key, key, STORE_CALLER_KEY_LEN);
 		o.text_enc = enc;
 		o.text_enc_len = len;
-		rc = store_sms_out_add(svc->st, &o, NULL);
+		rc = store_sms_out_add(svc->st, &o, i == 0 ? first_id : NULL);
 	}
 	talloc_free(sp);
 	if (rc == 0) {
@@ -219,7 +235,7 @@ static const char *lang_code(const struct menu_tree *t, int lang)
 /* Cut a reply to the cap, keep the rest for MORE in *c, queue it. Inside the caller's transaction. */
 static int queue_reply(struct sms_service *svc, int64_t msg_id, const char *number, const uint8_t *key,
 		       const char *text, const char *lang, unsigned flags, struct store_sms_caller *c, void *tmp,
-		       int64_t now)
+		       int64_t now, int64_t *first_id)
 {
 	char *first, *rest;
 	int rc;
@@ -241,7 +257,7 @@ static int queue_reply(struct sms_service *svc, int64_t msg_id, const char *numb
 			c->more_lang = talloc_strdup(tmp, lang);
 		}
 	}
-	return queue_parts(svc, msg_id, number, key, first, flags, now);
+	return queue_parts(svc, msg_id, number, key, first, flags, now, first_id);
 }
 
 static void send_trigger(struct sms_service *svc, int64_t delay)
@@ -251,7 +267,9 @@ static void send_trigger(struct sms_service *svc, int64_t delay)
 	}
 }
 
-int sms_send(struct sms_service *svc, const char *number, const char *text, const char *lang, unsigned flags)
+/* Queue inside the caller's open transaction (sms_queue and sms_send). */
+static int queue_in_tx(struct sms_service *svc, const char *number, const char *text, const char *lang, unsigned flags,
+		       int64_t *first_id)
 {
 	uint8_t key[STORE_CALLER_KEY_LEN];
 	struct store_sms_caller c;
@@ -273,44 +291,67 @@ int sms_send(struct sms_service *svc, const char *number, const char *text, cons
 		return -ENOMEM;
 	}
 	masked(number, mask, sizeof(mask));
-	rc = store_begin(svc->st);
-	if (rc < 0) {
-		goto out;
-	}
 	rc = store_sms_caller_get(svc->st, key, tmp, &c);
 	if (rc < 0 && rc != -ENOENT) {
-		goto rollback;
+		goto out;
 	}
 	have_caller = rc == 0;
 	if (have_caller && c.opted_out && !(flags & SMS_SEND_DIRECT)) {
 		LOGSMS(LOGL_NOTICE, "%s opted out (STOP): not sending\n", mask);
 		rc = -EPERM;
-		goto rollback;
+		goto out;
 	}
 	if (!lang) {
 		lang = store_caller_lang_get(svc->st, key, saved, sizeof(saved)) == 0 ? saved : "en";
 	}
-	rc = queue_reply(svc, 0, number, key, text, lang, flags, &c, tmp, now_s());
+	rc = queue_reply(svc, 0, number, key, text, lang, flags, &c, tmp, now_s(), first_id);
 	if (rc < 0) {
-		goto rollback;
+		goto out;
 	}
 	n = rc;
 	rc = store_sms_caller_put(svc->st, key, &c, now_s());
-	if (rc < 0) {
-		goto rollback;
-	}
-	rc = store_commit(svc->st);
 	if (rc == 0) {
 		LOGSMS(LOGL_INFO, "queued %d part(s) to %s\n", n, mask);
 		rc = n;
-		send_trigger(svc, 0);
 	}
-	goto out;
-rollback:
-	store_rollback(svc->st);
 out:
 	talloc_free(tmp);
 	return rc;
+}
+
+int sms_queue(struct sms_service *svc, const char *number, const char *text, const char *lang, unsigned flags,
+	      int64_t *first_id)
+{
+	int rc = queue_in_tx(svc, number, text, lang, flags, first_id);
+
+	if (rc > 0) {
+		send_trigger(svc, 0); /* runs on the loop, after the caller's commit */
+	}
+	return rc;
+}
+
+int sms_send(struct sms_service *svc, const char *number, const char *text, const char *lang, unsigned flags)
+{
+	int rc, n;
+
+	if (!svc) {
+		return -EINVAL;
+	}
+	rc = store_begin(svc->st);
+	if (rc < 0) {
+		return rc;
+	}
+	n = queue_in_tx(svc, number, text, lang, flags, NULL);
+	if (n < 0) {
+		store_rollback(svc->st);
+		return n;
+	}
+	rc = store_commit(svc->st);
+	if (rc < 0) {
+		return rc;
+	}
+	send_trigger(svc, 0);
+	return n;
 }
 
 /* --- inbox: receiving -------------------------------------------------------------------------- */
@@ -719,7 +760,7 @@ static int process_one(struct sms_service *svc, const struct menu_tree *t, const
 			if (rc == 0 && c.notice_at <= now - (int64_t)svc->cfg.rate_window) {
 				code = lang_code(t, lang);
 				rc = queue_parts(svc, msg->id, sender, msg->sender_key, sms_ui_text(code, SMS_UI_RATE),
-						 SMS_SEND_DIRECT, now);
+						 SMS_SEND_DIRECT, now, NULL);
 				c.notice_at = now;
 				if (rc >= 0) {
 					rc = store_sms_caller_put(svc->st, msg->sender_key, &c, now);
@@ -740,7 +781,7 @@ static int process_one(struct sms_service *svc, const struct menu_tree *t, const
 		if (rc == SMS_HOOK_HANDLED) {
 			if (hook_reply) {
 				rc = queue_reply(svc, msg->id, sender, msg->sender_key, hook_reply, lang_code(t, lang),
-						 SMS_SEND_DIRECT | SMS_SEND_NO_CAP, &c, tmp, now);
+						 SMS_SEND_DIRECT | SMS_SEND_NO_CAP, &c, tmp, now, NULL);
 				if (rc < 0) {
 					return rc;
 				}
@@ -813,7 +854,7 @@ static int process_one(struct sms_service *svc, const struct menu_tree *t, const
 			return rc;
 		}
 	}
-	rc = queue_reply(svc, msg->id, sender, msg->sender_key, body, code, SMS_SEND_DIRECT, &c, tmp, now);
+	rc = queue_reply(svc, msg->id, sender, msg->sender_key, body, code, SMS_SEND_DIRECT, &c, tmp, now, NULL);
 	if (rc < 0) {
 		LOGSMS(LOGL_ERROR, "message %" PRId64 ": cannot queue the reply: %s\n", msg->id, strerror(-rc));
 		return rc;
@@ -1043,9 +1084,7 @@ static void send_timer_cb(void *data)
 		struct due_row *r = &dl->row[i];
 		if (r->err) {
 			LOGSMS(LOGL_ERROR, "outbox part %" PRId64 " does not open: failed\n", r->id);
-			rc = store_sms_out_update(svc->st, r->id, STORE_SMS_OUT_FAILED, NULL, -1, r->err, now, now,
-						  false, false);
-			svc->cnt.tx_failed++;
+			rc = part_failed(svc, r->id, r->err, now);
 			continue;
 		}
 		spread = r->total > 1 ? r->ref + r->key[0] : (unsigned)r->id;
@@ -1137,23 +1176,23 @@ static int results_flush(struct sms_service *svc)
 		} else if (r->result == -EAGAIN) {
 			/* Not taken at all: not an attempt (it was counted when marked sending, so take it back). */
 			st = STORE_SMS_OUT_QUEUED;
-		} else if (r->result == -EINVAL) {
-			st = STORE_SMS_OUT_FAILED;
-			svc->cnt.tx_failed++;
 		} else {
-			attempts = store_sms_out_attempts(svc->st, (int64_t)r->id);
+			attempts = r->result == -EINVAL ? (long)svc->cfg.retry_max
+							: store_sms_out_attempts(svc->st, (int64_t)r->id);
 			if (attempts < 0) {
 				rc = attempts == -ENOENT ? 0 : (int)attempts;
 				continue;
 			}
 			if ((unsigned long)attempts >= svc->cfg.retry_max) {
-				st = STORE_SMS_OUT_FAILED;
-				svc->cnt.tx_failed++;
-			} else {
-				st = STORE_SMS_OUT_RETRY;
-				next = now + retry_delay(&svc->cfg, (unsigned)attempts);
-				svc->cnt.tx_retry++;
+				rc = part_failed(svc, (int64_t)r->id, r->result, now);
+				if (rc == -ENOENT) {
+					rc = 0;
+				}
+				continue;
 			}
+			st = STORE_SMS_OUT_RETRY;
+			next = now + retry_delay(&svc->cfg, (unsigned)attempts);
+			svc->cnt.tx_retry++;
 		}
 		rc = store_sms_out_update(svc->st, (int64_t)r->id, st, NULL, r->result == 0 ? r->mr : -1, r->result,
 					  next, now, false, r->result == -EAGAIN);
@@ -1377,6 +1416,14 @@ void sms_set_user_data(struct sms_service *svc, void *data)
 void *sms_user_data(void *svc)
 {
 	return svc ? ((struct sms_service *)svc)->user_data : NULL;
+}
+
+void sms_set_fail_hook(struct sms_service *svc, sms_fail_hook_fn hook, void *data)
+{
+	if (svc) {
+		svc->fail_hook = hook;
+		svc->fail_data = hook ? data : NULL;
+	}
 }
 
 void sms_set_text_hook(struct sms_service *svc, sms_text_hook_fn hook, void *data)

@@ -72,6 +72,13 @@ void sms_on_state_changed(void *svc, struct modem *m, enum modem_state st);
  * bad number or text, or -errno from the store. */
 int sms_send(struct sms_service *svc, const char *number, const char *text, const char *lang, unsigned flags);
 
+/* sms_send inside the caller's open transaction (store_begin .. store_commit are the caller's), for
+ * a message that must commit or vanish together with the caller's own rows (a case and its staff
+ * notification). *first_id (may be NULL) gets the outbox id of the first part; the parts of one
+ * message have consecutive ids. Sending starts on the loop after the caller returns. Same returns. */
+int sms_queue(struct sms_service *svc, const char *number, const char *text, const char *lang, unsigned flags,
+	      int64_t *first_id);
+
 /* Run whatever is due now (process new messages, expire incomplete ones, send); the timers call
  * it, tests may too. */
 void sms_tick(struct sms_service *svc);
@@ -91,6 +98,12 @@ void sms_set_user_data(struct sms_service *svc, void *data);
 void *sms_user_data(void *svc);
 /* Set (or clear with NULL) the text hook. */
 void sms_set_text_hook(struct sms_service *svc, sms_text_hook_fn hook, void *data);
+/* Issue 4: a hook told of every outbox part the outbox gives up on (retries exhausted, a permanent
+ * error, a part that does not open), inside the transaction that marks it failed, so the owner
+ * reacts exactly once (a staff notification that cannot go out escalates the case). It may use the
+ * store (no store_begin) and sms_queue. -errno rolls the batch back; it is retried later. */
+typedef int (*sms_fail_hook_fn)(void *data, int64_t out_id);
+void sms_set_fail_hook(struct sms_service *svc, sms_fail_hook_fn hook, void *data);
 
 struct sms_counters {
 	uint64_t rx_parts, rx_duplicates, rx_rejected, rx_messages, rx_incomplete;
