@@ -83,8 +83,9 @@ int content_import(struct daemon *d, const char *dir, void *ctx, char **report)
 /* --- validation -------------------------------------------------------------------------- */
 
 /* What `content validate` checks, beyond what an import refuses: every text in every language
- * (a fallback is an error here), every screen and every fixed text at every port's caps, notices
- * shown whole, keywords that do not collide, and what each node's SMS reply costs. The report is
+ * (a fallback is an error here), every screen and every fixed text at every port's caps, the forms'
+ * screens and final texts, notices shown whole, keywords that do not collide, and what each node's
+ * SMS reply and each case SMS to a reporter costs. The report is
  * deterministic (pack order for problems, node IDs sorted for the SMS table): a golden test
  * compares it. */
 
@@ -126,6 +127,21 @@ __attribute__((format(printf, 3, 4))) static void val_msg(struct val *v, bool er
 	talloc_free(msg);
 }
 
+/* The first complaint, callback or status node, or NULL: the forms' texts are shown only with one. */
+static const struct menu_node *form_node(const struct menu_tree *t)
+{
+	unsigned i;
+
+	for (i = 0; i < t->n_nodes; i++) {
+		enum menu_kind k = t->nodes[i]->kind;
+
+		if (k == MENU_K_COMPLAINT || k == MENU_K_CALLBACK || k == MENU_K_STATUS) {
+			return t->nodes[i];
+		}
+	}
+	return NULL;
+}
+
 /* One translated text: missing (NULL) or a copy of the fallback's (the loader shares the pointer)
  * in a language other than the fallback is an error. Optional texts may be absent everywhere. */
 static void check_text_langs(struct val *v, const char *owner, const char *field, const char *const *arr, bool required)
@@ -158,6 +174,11 @@ static void check_translations(struct val *v)
 
 	for (k = 0; k < _NUM_MENU_UI; k++) {
 		check_text_langs(v, "ui", menu_ui_keys[k], t->ui[k], true);
+	}
+	/* The form and case texts: in every language when a form node shows them, else all or none
+	 * (the cases service sends the SMS ones even without form nodes). */
+	for (k = _NUM_MENU_UI; k < _NUM_MENU_UI_ALL; k++) {
+		check_text_langs(v, "ui", menu_ui_keys[k], t->ui[k], form_node(t) != NULL);
 	}
 	for (i = 0; i < t->n_nodes; i++) {
 		const struct menu_node *n = t->nodes[i];
@@ -382,7 +403,7 @@ static void check_fixed_texts(struct val *v, unsigned pi)
 		for (k = 0; k <= ARRAY_SIZE(fixed); k++) {
 			const char *s;
 			long units;
-			int coding;
+			int coding = -1;
 
 			if (k < ARRAY_SIZE(fixed)) {
 				s = t->ui[fixed[k]][l];
@@ -404,6 +425,329 @@ static void check_fixed_texts(struct val *v, unsigned pi)
 			}
 		}
 	}
+}
+
+/* --- form and case texts ---------------------------------------------------------------------
+ *
+ * The forms' screens as the USSD session lays them out (ussd/session.c), and the cases service's
+ * SMS templates (firmware/cases_svc.c) filled with the longest values they can get: a 12-digit case
+ * number (grouped as in an SMS), a 4-digit PIN, a status word of VAL_STATUS_MAX characters, the
+ * longer "when", 192 hours (8 days: routing looks no further). */
+
+/* the longest values: a case number grouped as in an SMS, and ungrouped */
+#define VAL_CASE   "123 456 789 012"
+#define VAL_DIGITS "123456789012"
+#define VAL_PIN	   "1234"
+#define VAL_HOURS  "192"
+/* characters of a case_state_* word, and the status filled in with it */
+#define VAL_STATUS_MAX 60
+/* the complaint form's answers: a city or employer (40 bytes), a relative's number (19 digits) */
+#define VAL_DETAIL "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+#define VAL_BEHALF "+1234567890123456789"
+/* SMS parts of a reporter's message; of sms_case_reply, which the staff member's words follow */
+#define VAL_SMS_PARTS	 2
+#define VAL_PREFIX_PARTS 1
+
+struct val_var {
+	const char *name, *value;
+};
+
+static const char *ui_s(const struct menu_tree *t, enum menu_ui k, unsigned l)
+{
+	return t->ui[k][l] ? t->ui[k][l] : "";
+}
+
+static size_t utf8_chars(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++) {
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	}
+	return n;
+}
+
+/* tmpl with each {name} of vars replaced (as firmware/cases_svc.c does); a talloc string. */
+static char *val_fill(void *ctx, const char *tmpl, const struct val_var *vars, unsigned n)
+{
+	char *out = talloc_strdup(ctx, "");
+	const char *p = tmpl, *q;
+	unsigned i;
+
+	while (out && (q = strchr(p, '{'))) {
+		out = talloc_strndup_append(out, p, (size_t)(q - p));
+		for (i = 0; i < n; i++) {
+			size_t len = strlen(vars[i].name);
+
+			if (!strncmp(q + 1, vars[i].name, len) && q[1 + len] == '}') {
+				break;
+			}
+		}
+		if (out && i < n) {
+			out = talloc_strdup_append(out, vars[i].value);
+			p = q + strlen(vars[i].name) + 2;
+		} else if (out) {
+			out = talloc_strndup_append(out, q, 1);
+			p = q + 1;
+		}
+	}
+	return out ? talloc_strdup_append(out, p) : NULL;
+}
+
+/* Units of s folded as a screen or an SMS is (Uzbek apostrophes), in its cheapest coding; -1 when unreadable. */
+static long folded_units_of(struct val *v, const char *s, int *coding)
+{
+	char *f = text_fold(v->ctx, s, TEXT_FOLD_UZ);
+	long n = f ? units_of(f, strlen(f), coding) : -1;
+
+	talloc_free(f);
+	return n;
+}
+
+/* The longest (in units, folded) of n texts (NULLs skipped), or "". */
+static const char *longest_of(struct val *v, const char *const *texts, unsigned n)
+{
+	const char *best = "";
+	long best_units = -1;
+	unsigned i;
+
+	for (i = 0; i < n; i++) {
+		int coding = -1;
+		long u = texts[i] ? folded_units_of(v, texts[i], &coding) : -1;
+
+		if (u > best_units) {
+			best = texts[i];
+			best_units = u;
+		}
+	}
+	return best;
+}
+
+static const char *when_hours(struct val *v, unsigned l)
+{
+	const struct val_var hv[] = {{"hours", VAL_HOURS}};
+
+	return v->t->ui[MENU_UI_WHEN_HOURS][l] ? val_fill(v->ctx, v->t->ui[MENU_UI_WHEN_HOURS][l], hv, 1) : NULL;
+}
+
+static const char *state_word_longest(struct val *v, unsigned l)
+{
+	const char *st[] = {v->t->ui[MENU_UI_STATE_RECEIVED][l], v->t->ui[MENU_UI_STATE_WORKING][l],
+			    v->t->ui[MENU_UI_STATE_ANSWERED][l], v->t->ui[MENU_UI_STATE_CLOSED][l]};
+
+	return longest_of(v, st, ARRAY_SIZE(st));
+}
+
+/* Template k in language l with the longest values; NULL when the language has no such text. */
+static char *case_text_worst(struct val *v, enum menu_ui k, unsigned l)
+{
+	const char *whens[] = {v->t->ui[MENU_UI_WHEN_SOON][l], when_hours(v, l)};
+	const char *word = state_word_longest(v, l);
+	char *status;
+	size_t n;
+
+	if (!v->t->ui[k][l]) {
+		return NULL;
+	}
+	status = talloc_strdup(v->ctx, word);
+	for (n = utf8_chars(word); status && n < VAL_STATUS_MAX; n++) {
+		status = talloc_strdup_append(status, "x");
+	}
+	{
+		const struct val_var vars[] = {
+			{"case", VAL_CASE},
+			{"digits", VAL_DIGITS},
+			{"pin", VAL_PIN},
+			{"status", status ? status : ""},
+			{"when", longest_of(v, whens, ARRAY_SIZE(whens))},
+			{"hours", VAL_HOURS},
+		};
+
+		return val_fill(v->ctx, v->t->ui[k][l], vars, ARRAY_SIZE(vars));
+	}
+}
+
+/* A text shown whole on one screen (a final screen, a typed-input prompt): cut, it would lose its end. */
+static void check_whole(struct val *v, const struct val_port *p, const char *what, unsigned l, const char *s)
+{
+	long units;
+	int coding = -1;
+
+	if (!s) {
+		return;
+	}
+	units = folded_units_of(v, s, &coding);
+	if (units < 0 || units > cap_of(p->caps, coding)) {
+		val_msg(v, true, "%s: ui %s (%s) does not fit one screen: %ld units, the cap is %ld", p->name, what,
+			v->t->lang_code[l], units, coding < 0 ? 0 : cap_of(p->caps, coding));
+	}
+}
+
+/* Every page of one form screen within the cap; a typed-input prompt (one) on a single page: the
+ * caller types the answer on the screen that asks for it, not after paging with "9" in a dialog that
+ * times out. */
+static void check_form_screen(struct val *v, const struct val_port *p, const struct menu_form_screen *f,
+			      const char *what, unsigned l, bool one)
+{
+	char buf[1024];
+	unsigned pg, n_pages = 1;
+
+	for (pg = 0; pg < n_pages; pg++) {
+		long units;
+		int coding, len;
+
+		len = menu_render_form(v->t, f, pg, l, p->caps, NULL, buf, sizeof(buf), &n_pages);
+		if (len < 0) {
+			val_msg(v, true, "%s: form %s (%s) page %u: %s", p->name, what, v->t->lang_code[l], pg + 1,
+				strerror(-len));
+			return;
+		}
+		units = units_of(buf, (size_t)len, &coding);
+		if (units < 0 || units > cap_of(p->caps, coding)) {
+			val_msg(v, true, "%s: form %s (%s) page %u: %ld units exceed the cap", p->name, what,
+				v->t->lang_code[l], pg + 1, units);
+		}
+	}
+	if (one && n_pages > 1) {
+		val_msg(v, true, "%s: ui %s (%s) does not fit one screen (%u pages): it asks for typed input", p->name,
+			what, v->t->lang_code[l], n_pages);
+	}
+}
+
+/* The forms' screens and final texts at the port's caps, in every language (only when the pack has
+ * a form node: otherwise nothing shows them). */
+static void check_form_texts(struct val *v, unsigned pi)
+{
+	const struct menu_tree *t = v->t;
+	const struct val_port *p = &v->port[pi];
+	const struct menu_node *at = form_node(t), *cn[MENU_MAX_CHILDREN];
+	/* sent whole or cut (ussd/session.c fit_screen): the final texts, and the city/employer prompt */
+	static const enum menu_ui whole[] = {MENU_UI_CASE_ERROR, MENU_UI_CASE_CANCELLED, MENU_UI_CB_ALREADY,
+					     MENU_UI_ST_UNKNOWN, MENU_UI_CASE_DETAIL};
+	static const enum menu_ui bodies[] = {MENU_UI_CASE_UNAVAIL, MENU_UI_CASE_NUMBER, MENU_UI_CASE_CONSENT,
+					      MENU_UI_CB_CONFIRM,   MENU_UI_ST_CASE,	 MENU_UI_ST_PIN};
+	unsigned l, i, n_c;
+
+	if (!at) {
+		return;
+	}
+	n_c = menu_form_countries(t, cn, MENU_MAX_CHILDREN - 1);
+	for (l = 0; l < t->n_lang; l++) {
+		const char *items[MENU_MAX_CHILDREN], *cats[7], *labels[MENU_MAX_CHILDREN];
+		struct menu_form_screen f = {.at = at};
+		char *s;
+
+		for (i = 0; i < ARRAY_SIZE(bodies); i++) {
+			f.body = ui_s(t, bodies[i], l);
+			check_form_screen(v, p, &f, menu_ui_keys[bodies[i]], l,
+					  bodies[i] == MENU_UI_CASE_NUMBER || bodies[i] == MENU_UI_ST_CASE ||
+						  bodies[i] == MENU_UI_ST_PIN);
+		}
+		f.body = NULL;
+		for (i = 0; i < 7; i++) {
+			cats[i] = ui_s(t, MENU_UI_CASE_CAT1 + i, l);
+		}
+		f.heading = ui_s(t, MENU_UI_CASE_CAT, l);
+		f.items = cats;
+		f.n_items = 7;
+		check_form_screen(v, p, &f, "case_category", l, false);
+		for (i = 0; i < n_c; i++) {
+			items[i] = labels[i] = cn[i]->title[l];
+		}
+		items[n_c] = labels[n_c] = ui_s(t, MENU_UI_CASE_OTHER, l);
+		f.heading = ui_s(t, MENU_UI_CASE_COUNTRY, l);
+		f.items = items;
+		f.n_items = n_c + 1;
+		check_form_screen(v, p, &f, "case_country", l, false);
+		items[0] = ui_s(t, MENU_UI_CASE_SELF, l);
+		items[1] = ui_s(t, MENU_UI_CASE_RELATIVE, l);
+		f.heading = ui_s(t, MENU_UI_CASE_WHO, l);
+		f.n_items = 2;
+		check_form_screen(v, p, &f, "case_who", l, false);
+		/* the summary with the longest answers */
+		f.heading = ui_s(t, MENU_UI_CASE_CONFIRM, l);
+		f.items = NULL;
+		f.n_items = 0;
+		f.body = talloc_asprintf(v->ctx, "%s\n%s\n%s\n%s\n%s", longest_of(v, cats, 7),
+					 longest_of(v, labels, n_c + 1), VAL_DETAIL, VAL_BEHALF,
+					 ui_s(t, MENU_UI_CASE_KEYS, l));
+		if (f.body) {
+			check_form_screen(v, p, &f, "case_confirm", l, false);
+		}
+
+		for (i = 0; i < ARRAY_SIZE(whole); i++) {
+			check_whole(v, p, menu_ui_keys[whole[i]], l, ui_s(t, whole[i], l));
+		}
+		/* The case number and the PIN are never cut (case_keep gives way). */
+		s = talloc_asprintf(v->ctx, "%s %s\n%s %s", ui_s(t, MENU_UI_CASE_DONE, l), VAL_CASE,
+				    ui_s(t, MENU_UI_CASE_PIN, l), VAL_PIN);
+		check_whole(v, p, "case_done+case_pin (12-digit case number)", l, s);
+		if (t->ui[MENU_UI_WHEN_SOON][l]) {
+			s = talloc_asprintf(v->ctx, "%s %s", ui_s(t, MENU_UI_CB_DONE, l), t->ui[MENU_UI_WHEN_SOON][l]);
+			check_whole(v, p, "callback_done+when_soon", l, s);
+		}
+		if (t->ui[MENU_UI_WHEN_HOURS][l]) {
+			s = talloc_asprintf(v->ctx, "%s %s", ui_s(t, MENU_UI_CB_DONE, l), when_hours(v, l));
+			check_whole(v, p, "callback_done+when_hours", l, s);
+		}
+		/* "check my case" ends on the status SMS text, with a real status word */
+		if (t->ui[MENU_UI_SMS_STATUS][l]) {
+			const struct val_var vars[] = {{"case", VAL_CASE}, {"status", state_word_longest(v, l)}};
+
+			check_whole(v, p, "sms_case_status (the status screen)", l,
+				    val_fill(v->ctx, t->ui[MENU_UI_SMS_STATUS][l], vars, ARRAY_SIZE(vars)));
+		}
+	}
+}
+
+/* The cases service's SMS to reporters with the longest values: coding and part count, one line per
+ * text and language; more than VAL_SMS_PARTS parts is an error. */
+static void check_case_sms(struct val *v)
+{
+	const struct menu_tree *t = v->t;
+	struct text_sms_split *split = talloc(v->ctx, struct text_sms_split);
+	unsigned k, l;
+
+	if (!split) {
+		val_msg(v, true, "sms: out of memory");
+		return;
+	}
+	for (l = 0; l < t->n_lang; l++) {
+		for (k = MENU_UI_STATE_RECEIVED; k <= MENU_UI_STATE_CLOSED; k++) {
+			if (t->ui[k][l] && utf8_chars(t->ui[k][l]) > VAL_STATUS_MAX) {
+				val_msg(v, true, "sms: ui %s (%s) is longer than %d characters", menu_ui_keys[k],
+					t->lang_code[l], VAL_STATUS_MAX);
+			}
+		}
+	}
+	for (k = MENU_UI_SMS_FILED; k <= MENU_UI_SMS_EXPECT; k++) {
+		unsigned max = k == MENU_UI_SMS_REPLY ? VAL_PREFIX_PARTS : VAL_SMS_PARTS;
+
+		for (l = 0; l < t->n_lang; l++) {
+			char *s = case_text_worst(v, (enum menu_ui)k, l), *f;
+			int rc;
+
+			if (!s) {
+				continue;
+			}
+			f = text_fold(v->ctx, s, TEXT_FOLD_UZ);
+			rc = f ? text_sms_split(f, strlen(f), split) : -EILSEQ;
+			if (rc < 0) {
+				val_msg(v, true, "sms: ui %s (%s): %s", menu_ui_keys[k], t->lang_code[l],
+					strerror(-rc));
+				continue;
+			}
+			*v->report = talloc_asprintf_append(
+				*v->report, "sms ui: %s %s %s %d part%s\n", menu_ui_keys[k], t->lang_code[l],
+				split->coding == TEXT_GSM7 ? "gsm7" : "ucs2", rc, rc == 1 ? "" : "s");
+			if ((unsigned)rc > max) {
+				val_msg(v, true,
+					"sms: ui %s (%s) takes %d parts with a 12-digit case number, at most %u",
+					menu_ui_keys[k], t->lang_code[l], rc, max);
+			}
+		}
+	}
+	talloc_free(split);
 }
 
 static int cmp_node_id(const void *a, const void *b)
@@ -537,9 +881,11 @@ int content_validate(struct daemon *d, const char *dir, void *ctx, char **report
 	for (i = 0; i < v->n_port; i++) {
 		check_screens(v, i);
 		check_fixed_texts(v, i);
+		check_form_texts(v, i);
 	}
 	screens = screen_totals(v);
 	sms_table(v);
+	check_case_sms(v);
 	/* The last line is the verdict; tests and scripts match it. */
 	*report = talloc_asprintf_append(*report,
 					 "%s: %u languages, %u nodes, %u screens checked, %u warnings, %u errors\n",

@@ -58,6 +58,22 @@ const char *const menu_ui_keys[_NUM_MENU_UI_ALL] = {
 	[MENU_UI_ST_CASE] = "status_case",
 	[MENU_UI_ST_PIN] = "status_pin",
 	[MENU_UI_ST_UNKNOWN] = "status_unknown",
+	[MENU_UI_SMS_FILED] = "sms_case_filed",
+	[MENU_UI_SMS_CALLBACK] = "sms_case_callback",
+	[MENU_UI_SMS_NEED_TEXT] = "sms_case_need_text",
+	[MENU_UI_SMS_STATUS] = "sms_case_status",
+	[MENU_UI_SMS_UNKNOWN] = "sms_case_unknown",
+	[MENU_UI_SMS_MISTYPED] = "sms_case_mistyped",
+	[MENU_UI_SMS_REPLY] = "sms_case_reply",
+	[MENU_UI_SMS_CLAIMED] = "sms_case_claimed",
+	[MENU_UI_SMS_CLOSED] = "sms_case_closed",
+	[MENU_UI_SMS_EXPECT] = "sms_case_expect",
+	[MENU_UI_STATE_RECEIVED] = "case_state_received",
+	[MENU_UI_STATE_WORKING] = "case_state_working",
+	[MENU_UI_STATE_ANSWERED] = "case_state_answered",
+	[MENU_UI_STATE_CLOSED] = "case_state_closed",
+	[MENU_UI_WHEN_SOON] = "when_soon",
+	[MENU_UI_WHEN_HOURS] = "when_hours",
 };
 
 static const char *const kind_names[] = {
@@ -691,10 +707,109 @@ int menu_build_hotline_field(struct menu_build *b, const char *file, unsigned li
 	return -EINVAL;
 }
 
+/* The templates the cases service fills in (firmware/cases_svc.c): each must hold every one of its
+ * placeholders (a reporter's SMS without its case number is useless) and no other {name}, which would
+ * reach the phone as written. */
+static const char *const ui_vars_none[] = {NULL};
+static const char *const ui_vars_case[] = {"case", NULL};
+static const char *const ui_vars_filed[] = {"case", "pin", "digits", NULL};
+static const char *const ui_vars_status[] = {"case", "status", NULL};
+static const char *const ui_vars_expect[] = {"case", "when", NULL};
+static const char *const ui_vars_hours[] = {"hours", NULL};
+
+const char *const *menu_ui_placeholders(enum menu_ui k)
+{
+	switch (k) {
+	case MENU_UI_SMS_FILED:
+		return ui_vars_filed;
+	case MENU_UI_SMS_CALLBACK:
+	case MENU_UI_SMS_REPLY:
+	case MENU_UI_SMS_CLAIMED:
+	case MENU_UI_SMS_CLOSED:
+		return ui_vars_case;
+	case MENU_UI_SMS_STATUS:
+		return ui_vars_status;
+	case MENU_UI_SMS_EXPECT:
+		return ui_vars_expect;
+	case MENU_UI_WHEN_HOURS:
+		return ui_vars_hours;
+	case MENU_UI_SMS_NEED_TEXT:
+	case MENU_UI_SMS_UNKNOWN:
+	case MENU_UI_SMS_MISTYPED:
+	case MENU_UI_STATE_RECEIVED:
+	case MENU_UI_STATE_WORKING:
+	case MENU_UI_STATE_ANSWERED:
+	case MENU_UI_STATE_CLOSED:
+	case MENU_UI_WHEN_SOON:
+		return ui_vars_none;
+	default:
+		return NULL;
+	}
+}
+
+static bool var_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+/* A template's {name}s against its list: every '{' opens a placeholder of the list, and each of the
+ * list appears. Reported at file:line; 0 or -EINVAL. */
+static int check_placeholders(struct menu_build *b, const char *file, unsigned line, enum menu_ui k, const char *lang,
+			      const char *value)
+{
+	const char *const *vars = menu_ui_placeholders(k);
+	char takes[64] = "";
+	const char *p;
+	unsigned seen = 0, i;
+	int rc = 0;
+
+	if (!vars || !value) {
+		return 0;
+	}
+	for (i = 0; vars[i]; i++) {
+		snprintf(takes + strlen(takes), sizeof(takes) - strlen(takes), "%s{%s}", i ? " " : "", vars[i]);
+	}
+	for (p = strchr(value, '{'); p; p = strchr(p + 1, '{')) {
+		size_t n = 0;
+
+		while (n < 32 && var_char(p[1 + n])) {
+			n++;
+		}
+		if (!n || p[1 + n] != '}') {
+			menu_build_error(b, file, line, "ui %s.%s: '{' that starts no placeholder (%s takes %s)",
+					 menu_ui_keys[k], lang, menu_ui_keys[k], vars[0] ? takes : "none");
+			rc = -EINVAL;
+			continue;
+		}
+		for (i = 0; vars[i]; i++) {
+			if (strlen(vars[i]) == n && strncmp(p + 1, vars[i], n) == 0) {
+				break;
+			}
+		}
+		if (!vars[i]) {
+			menu_build_error(b, file, line, "ui %s.%s: unknown placeholder {%.*s} (%s takes %s)",
+					 menu_ui_keys[k], lang, (int)n, p + 1, menu_ui_keys[k],
+					 vars[0] ? takes : "none");
+			rc = -EINVAL;
+		} else {
+			seen |= 1u << i;
+		}
+	}
+	for (i = 0; vars[i]; i++) {
+		if (!(seen & (1u << i))) {
+			menu_build_error(b, file, line, "ui %s.%s: placeholder {%s} missing", menu_ui_keys[k], lang,
+					 vars[i]);
+			rc = -EINVAL;
+		}
+	}
+	return rc;
+}
+
 int menu_build_ui_field(struct menu_build *b, const char *file, unsigned line, const char *key, const char *lang,
 			const char *value)
 {
 	unsigned k;
+	int rc;
 
 	if (!key) {
 		return -EINVAL;
@@ -709,7 +824,8 @@ int menu_build_ui_field(struct menu_build *b, const char *file, unsigned line, c
 				 lang ? lang : "");
 		return -EINVAL;
 	}
-	return set_text(b, b->t, file, line, key, lang, b->t->ui[k], value);
+	rc = set_text(b, b->t, file, line, key, lang, b->t->ui[k], value);
+	return rc < 0 ? rc : check_placeholders(b, file, line, (enum menu_ui)k, lang, value);
 }
 
 /* A text missing in a language takes the fallback's (a warning); missing there too is an error

@@ -74,9 +74,33 @@ enum menu_ui {
 	MENU_UI_ST_CASE,    /* prompt: the case number */
 	MENU_UI_ST_PIN,	    /* prompt: the PIN given at intake (another phone) */
 	MENU_UI_ST_UNKNOWN, /* final: unknown case or wrong PIN */
+	/* SMS texts of the cases service (firmware/cases_svc.c), with {name} placeholders
+	 * (menu_ui_placeholders); the same class: required only with form nodes. */
+	MENU_UI_SMS_FILED,	/* {case} {pin} {digits} */
+	MENU_UI_SMS_CALLBACK,	/* {case} */
+	MENU_UI_SMS_NEED_TEXT,	/* keyword without a text */
+	MENU_UI_SMS_STATUS,	/* {case} {status} */
+	MENU_UI_SMS_UNKNOWN,	/* unknown case or wrong PIN */
+	MENU_UI_SMS_MISTYPED,	/* check digit wrong */
+	MENU_UI_SMS_REPLY,	/* {case}: prefix of a staff member's reply */
+	MENU_UI_SMS_CLAIMED,	/* {case} */
+	MENU_UI_SMS_CLOSED,	/* {case} */
+	MENU_UI_SMS_EXPECT,	/* {case} {when}: nobody on duty */
+	MENU_UI_STATE_RECEIVED, /* public status words */
+	MENU_UI_STATE_WORKING,
+	MENU_UI_STATE_ANSWERED,
+	MENU_UI_STATE_CLOSED,
+	MENU_UI_WHEN_SOON,  /* "as soon as possible" */
+	MENU_UI_WHEN_HOURS, /* {hours}: "in about {hours} h" */
 	_NUM_MENU_UI_ALL,
 };
 extern const char *const menu_ui_keys[_NUM_MENU_UI_ALL]; /* "back", "home", "more", ... */
+
+/* The {name} placeholders of ui text k when it is a template the cases service fills in
+ * (MENU_UI_SMS_FILED .. MENU_UI_WHEN_HOURS): a NULL-terminated list, empty for the texts sent as they
+ * are; NULL for every other ui text (shown as written, braces and all). A template holds each of its
+ * placeholders and no other '{': the pack loader refuses it otherwise (file:line, key and language). */
+const char *const *menu_ui_placeholders(enum menu_ui k);
 
 const char *menu_kind_name(enum menu_kind k);
 int menu_kind_parse(const char *s); /* enum value or -EINVAL */

@@ -1,0 +1,474 @@
+/* The form and case texts of a content pack: the placeholders of the cases service's SMS templates
+ * (checked when a pack loads), and what `content validate` (firmware/content.c) says about them:
+ * every language of a pack with form nodes, one screen for the texts shown whole, the final screen
+ * with the case number and the PIN, SMS part counts with the longest values. Packs are written into
+ * a temporary directory from the complete two-language pack below, one line changed per case. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <osmocom/core/talloc.h>
+
+#include <yordam/config.h>
+#include <yordam/menu.h>
+
+#include "daemon.h"
+
+#define MAX_MSGS 64
+
+struct msgs {
+	unsigned n;
+	char msg[MAX_MSGS][512];
+	bool error[MAX_MSGS];
+};
+
+static void collect(void *data, bool error, const char *msg)
+{
+	struct msgs *m = data;
+
+	if (m->n < MAX_MSGS) {
+		snprintf(m->msg[m->n], sizeof(m->msg[0]), "%s", msg);
+		m->error[m->n] = error;
+		m->n++;
+	}
+}
+
+static bool has_msg(const struct msgs *m, bool error, const char *text)
+{
+	unsigned i;
+
+	for (i = 0; i < m->n; i++) {
+		if (m->error[i] == error && strstr(m->msg[i], text)) {
+			return true;
+		}
+	}
+	return false;
+}
+
+static void dump_msgs(const struct msgs *m)
+{
+	unsigned i;
+
+	for (i = 0; i < m->n; i++) {
+		fprintf(stderr, "  %s: %s\n", m->error[i] ? "error" : "warning", m->msg[i]);
+	}
+}
+
+/* A complete pack in English and Russian with a complaint, a callback and a status node. */
+static const char pack_head[] = "[language en]\n"
+				"name = English\n"
+				"[language ru]\n"
+				"name = Русский\n"
+				"[node home]\n"
+				"kind = menu\n"
+				"title.en = Yordam\n"
+				"title.ru = Yordam\n"
+				"[node lang]\n"
+				"parent = home\n"
+				"kind = language\n"
+				"title.en = Language\n"
+				"title.ru = Язык\n"
+				"[node file]\n"
+				"parent = home\n"
+				"kind = complaint\n"
+				"title.en = Complain\n"
+				"title.ru = Жалоба\n"
+				"[node cb]\n"
+				"parent = home\n"
+				"kind = callback\n"
+				"title.en = Call me\n"
+				"title.ru = Звонок\n"
+				"[node st]\n"
+				"parent = home\n"
+				"kind = status\n"
+				"title.en = My case\n"
+				"title.ru = Моё дело\n"
+				"[ui]\n";
+
+static const struct {
+	const char *key, *en, *ru;
+} ui[] = {
+	{"back", "Back", "Назад"},
+	{"home", "Home", "Меню"},
+	{"more", "More", "Ещё"},
+	{"invalid", "Invalid", "Ошибка"},
+	{"choose_lang", "Language", "Язык"},
+	{"lang_saved", "Saved", "Сохранено"},
+	{"no_hotlines", "None", "Нет"},
+	{"timeout", "Time is up", "Время вышло"},
+	{"goodbye", "Bye", "До свидания"},
+	{"example", "EXAMPLE", "ПРИМЕР"},
+	{"resume", "1 Continue\\n2 Start over", "1 Дальше\\n2 Сначала"},
+	{"case_unavailable", "Not available yet.", "Пока не работает."},
+	{"case_error", "Sorry, not saved.", "Ошибка: не сохранено."},
+	{"case_category", "What happened?", "Что случилось?"},
+	{"case_cat_wages", "Unpaid wages", "Не платят"},
+	{"case_cat_documents", "Papers taken", "Забрали паспорт"},
+	{"case_cat_unsafe", "Unsafe work", "Опасная работа"},
+	{"case_cat_recruiter", "Fake recruiter", "Обман при найме"},
+	{"case_cat_violence", "Violence", "Насилие"},
+	{"case_cat_detention", "Detention", "Задержание"},
+	{"case_cat_other", "Other", "Другое"},
+	{"case_country", "Which country?", "Какая страна?"},
+	{"case_other_country", "Other country", "Другая страна"},
+	{"case_detail", "City or employer, 0 skips", "Город или работодатель, 0 - нет"},
+	{"case_who", "For whom?", "Для кого?"},
+	{"case_self", "Myself", "Для себя"},
+	{"case_relative", "A relative", "Для родственника"},
+	{"case_number", "Their number", "Номер родственника"},
+	{"case_consent", "Kept encrypted.\\n1 Agree\\n2 Cancel", "Храним зашифрованным.\\n1 Да\\n2 Отмена"},
+	{"case_confirm", "Send?", "Отправить?"},
+	{"case_keys", "1 Send\\n2 Cancel", "1 Отправить\\n2 Отмена"},
+	{"case_cancelled", "Cancelled.", "Отменено."},
+	{"case_done", "Saved. Case:", "Принято. Номер:"},
+	{"case_pin", "PIN:", "PIN:"},
+	{"case_keep", "Keep them.", "Сохраните их."},
+	{"callback_confirm", "We call back.\\n1 Yes", "Перезвоним.\\n1 Да"},
+	{"callback_done", "Saved. Expect a call:", "Принято. Ждите звонка:"},
+	{"callback_already", "You asked already.", "Запрос уже есть."},
+	{"status_case", "Case number?", "Номер дела?"},
+	{"status_pin", "PIN?", "PIN?"},
+	{"status_unknown", "Unknown case or PIN.", "Неверный номер или PIN."},
+	{"sms_case_filed", "Yordam: case {case}, PIN {pin}. STATUS {digits}",
+	 "Yordam: дело {case}, PIN {pin}. СТАТУС {digits}"},
+	{"sms_case_callback", "Yordam: we call you back. Case {case}.", "Yordam: перезвоним. Дело {case}."},
+	{"sms_case_need_text", "Yordam: write COMPLAINT and your text.", "Yordam: напишите ЖАЛОБА и текст."},
+	{"sms_case_status", "Yordam: case {case}: {status}.", "Yordam: дело {case}: {status}."},
+	{"sms_case_unknown", "Yordam: unknown case or wrong PIN.", "Yordam: неизвестное дело или PIN."},
+	{"sms_case_mistyped", "Yordam: case number mistyped.", "Yordam: номер дела с ошибкой."},
+	{"sms_case_reply", "Yordam {case}:", "Yordam {case}:"},
+	{"sms_case_claimed", "Yordam: case {case} is being handled.", "Yordam: делом {case} занимаются."},
+	{"sms_case_closed", "Yordam: case {case} is closed.", "Yordam: дело {case} закрыто."},
+	{"sms_case_expect", "Yordam: case {case}: we contact you {when}.", "Yordam: дело {case}: свяжемся {when}."},
+	{"case_state_received", "received", "получено"},
+	{"case_state_working", "in progress", "в работе"},
+	{"case_state_answered", "answered", "дан ответ"},
+	{"case_state_closed", "closed", "закрыто"},
+	{"when_soon", "as soon as possible", "как можно скорее"},
+	{"when_hours", "in about {hours} h", "примерно через {hours} ч"},
+};
+
+/* The pack's text with the line "key.lang = ..." replaced by value (NULL: left out). */
+static char *pack_text(void *ctx, const char *key, const char *lang, const char *value)
+{
+	char *s = talloc_strdup(ctx, pack_head);
+	unsigned i;
+
+	for (i = 0; i < sizeof(ui) / sizeof(ui[0]); i++) {
+		const char *vals[2] = {ui[i].en, ui[i].ru}, *langs[2] = {"en", "ru"};
+		unsigned l;
+
+		for (l = 0; l < 2; l++) {
+			const char *v = vals[l];
+
+			if (key && !strcmp(key, ui[i].key) && !strcmp(lang, langs[l])) {
+				v = value;
+			}
+			if (v) {
+				s = talloc_asprintf_append(s, "%s.%s = %s\n", ui[i].key, langs[l], v);
+			}
+		}
+	}
+	return s;
+}
+
+/* The line number of "key.lang = " in the pack text (for file:line messages). */
+static unsigned line_of(const char *text, const char *key, const char *lang)
+{
+	char needle[128];
+	const char *p = text, *hit;
+	unsigned line = 1;
+
+	snprintf(needle, sizeof(needle), "\n%s.%s = ", key, lang);
+	hit = strstr(text, needle);
+	assert_non_null(hit);
+	for (; p <= hit; p++) {
+		line += *p == '\n';
+	}
+	return line;
+}
+
+struct fixture {
+	char dir[64];
+	char *path;
+	struct yordam_config *cfg;
+	struct daemon d;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = talloc_zero(NULL, struct fixture);
+	char err[1024];
+
+	snprintf(f->dir, sizeof(f->dir), "/tmp/yordam-content-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	f->path = talloc_asprintf(f, "%s/00-test.pack", f->dir);
+	/* the GSUP port's caps as stock OsmoHLR forwards them, and the dial console's defaults */
+	f->cfg = config_parse(f, "test.conf",
+			      "gsup = ( { name = \"hlr\"; euse = \"yordam\"; max_gsm7 = 128; max_ucs2 = 56; } );\n",
+			      f->dir, err, sizeof(err));
+	if (!f->cfg) {
+		fprintf(stderr, "%s\n", err);
+	}
+	assert_non_null(f->cfg);
+	f->d.ctx = f;
+	f->d.cfg = f->cfg;
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	unlink(f->path);
+	rmdir(f->dir);
+	talloc_free(f);
+	return 0;
+}
+
+/* Write text as the pack and validate it: the report under ctx, the return code. */
+static int validate(struct fixture *f, void *ctx, const char *text, char **report)
+{
+	FILE *fp = fopen(f->path, "w");
+
+	assert_non_null(fp);
+	assert_int_equal(fputs(text, fp) >= 0, 1);
+	assert_int_equal(fclose(fp), 0);
+	return content_validate(&f->d, f->dir, ctx, report);
+}
+
+static void expect_error(struct fixture *f, const char *key, const char *lang, const char *value, const char *msg)
+{
+	void *ctx = talloc_new(NULL);
+	char *text = pack_text(ctx, key, lang, value), *report = NULL;
+	int rc = validate(f, ctx, text, &report);
+
+	if (rc != -EINVAL || !strstr(report, msg)) {
+		fprintf(stderr, "%s.%s = %s: expected an error with \"%s\", got %d:\n%s", key, lang,
+			value ? value : "(none)", msg, rc, report);
+	}
+	assert_int_equal(rc, -EINVAL);
+	assert_non_null(strstr(report, msg));
+	talloc_free(ctx);
+}
+
+/* --- at load ------------------------------------------------------------------------------ */
+
+/* Which placeholders each template takes; any other braces in them are refused with file:line. */
+static void test_placeholders_at_load(void **state)
+{
+	static const struct {
+		const char *key, *value, *msg;
+	} bad[] = {
+		{"sms_case_status", "Case {case}: {stat}.",
+		 "ui sms_case_status.ru: unknown placeholder {stat} (sms_case_status takes {case} {status})"},
+		{"sms_case_filed", "Case {case}, PIN {pin}.", "ui sms_case_filed.ru: placeholder {digits} missing"},
+		{"sms_case_filed", "Case {digits}, PIN {pin}.", "ui sms_case_filed.ru: placeholder {case} missing"},
+		{"sms_case_expect", "Case {case}: soon.", "ui sms_case_expect.ru: placeholder {when} missing"},
+		{"sms_case_status", "Case {case}.", "ui sms_case_status.ru: placeholder {status} missing"},
+		{"sms_case_reply", "Yordam:", "ui sms_case_reply.ru: placeholder {case} missing"},
+		{"when_hours", "soon", "ui when_hours.ru: placeholder {hours} missing"},
+		{"when_hours", "in {hours h", "ui when_hours.ru: '{' that starts no placeholder"},
+		{"when_soon", "soon, {when}", "ui when_soon.ru: unknown placeholder {when} (when_soon takes none)"},
+		{"case_state_closed", "closed {case}", "ui case_state_closed.ru: unknown placeholder {case}"},
+		{"sms_case_need_text", "Write {}", "ui sms_case_need_text.ru: '{' that starts no placeholder"},
+		{"sms_case_callback", "Case {CASE}", "unknown placeholder {CASE}"},
+	};
+	void *ctx = talloc_new(NULL);
+	const char *const *v;
+	unsigned i;
+
+	v = menu_ui_placeholders(MENU_UI_SMS_FILED);
+	assert_non_null(v);
+	assert_string_equal(v[0], "case");
+	assert_string_equal(v[1], "pin");
+	assert_string_equal(v[2], "digits");
+	assert_null(v[3]);
+	assert_string_equal(menu_ui_placeholders(MENU_UI_WHEN_HOURS)[0], "hours");
+	assert_null(menu_ui_placeholders(MENU_UI_STATE_CLOSED)[0]);
+	assert_null(menu_ui_placeholders(MENU_UI_BACK)); /* not a template: braces are text */
+	assert_null(menu_ui_placeholders(MENU_UI_CASE_DONE));
+	assert_string_equal(menu_ui_keys[MENU_UI_SMS_FILED], "sms_case_filed");
+	assert_string_equal(menu_ui_keys[MENU_UI_SMS_EXPECT], "sms_case_expect");
+	assert_string_equal(menu_ui_keys[MENU_UI_STATE_RECEIVED], "case_state_received");
+	assert_string_equal(menu_ui_keys[MENU_UI_WHEN_HOURS], "when_hours");
+
+	/* the complete pack loads; placeholders may repeat and come in any order; other texts keep braces */
+	{
+		struct msgs m = {0};
+		struct menu_report rep = {.cb = collect, .data = &m};
+		char *text = pack_text(ctx, "sms_case_filed", "en", "{digits} = {case} ({case}), PIN {pin}");
+		struct menu_tree *t;
+
+		text = talloc_asprintf_append(text, "[node x]\nparent = home\nkind = menu\ntitle.en = {x}\n"
+						    "title.ru = {x}\n");
+		t = menu_pack_parse(ctx, "t.pack", text, strlen(text), "en", &rep);
+		if (!t) {
+			dump_msgs(&m);
+		}
+		assert_non_null(t);
+		assert_int_equal(rep.n_warnings, 0);
+		assert_string_equal(t->ui[MENU_UI_SMS_FILED][0], "{digits} = {case} ({case}), PIN {pin}");
+		assert_string_equal(t->ui[MENU_UI_WHEN_HOURS][1], "примерно через {hours} ч");
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct msgs m = {0};
+		struct menu_report rep = {.cb = collect, .data = &m};
+		char *text = pack_text(ctx, bad[i].key, "ru", bad[i].value), where[64];
+		struct menu_tree *t = menu_pack_parse(ctx, "t.pack", text, strlen(text), "en", &rep);
+
+		snprintf(where, sizeof(where), "t.pack:%u: ", line_of(text, bad[i].key, "ru"));
+		if (t || !has_msg(&m, true, bad[i].msg) || !has_msg(&m, true, where)) {
+			fprintf(stderr, "case %u: expected error \"%s%s\", got:\n", i, where, bad[i].msg);
+			dump_msgs(&m);
+		}
+		assert_null(t);
+		assert_true(has_msg(&m, true, bad[i].msg));
+		assert_true(has_msg(&m, true, where));
+	}
+	talloc_free(ctx);
+}
+
+/* Without form nodes the form and case texts are optional; with one, missing in the fallback
+ * language is an error at load (elsewhere a warning: validate refuses it, below). */
+static void test_form_texts_required_at_load(void **state)
+{
+	void *ctx = talloc_new(NULL);
+	struct msgs m = {0};
+	struct menu_report rep = {.cb = collect, .data = &m};
+	char *text = pack_text(ctx, "sms_case_closed", "en", NULL);
+
+	assert_null(menu_pack_parse(ctx, "t.pack", text, strlen(text), "en", &rep));
+	assert_true(has_msg(&m, true, "ui: sms_case_closed missing in the fallback language en"));
+	memset(&m, 0, sizeof(m));
+	text = pack_text(ctx, "when_hours", "ru", NULL);
+	assert_non_null(menu_pack_parse(ctx, "t.pack", text, strlen(text), "en", &rep));
+	assert_true(has_msg(&m, false, "ui: when_hours missing in ru, using en"));
+	talloc_free(ctx);
+}
+
+/* --- content validate ----------------------------------------------------------------------- */
+
+static void test_validate_complete_pack(void **state)
+{
+	struct fixture *f = *state;
+	void *ctx = talloc_new(NULL);
+	char *report = NULL;
+	int rc = validate(f, ctx, pack_text(ctx, NULL, NULL, NULL), &report);
+
+	if (rc != 0) {
+		fprintf(stderr, "%s", report);
+	}
+	assert_int_equal(rc, 0);
+	assert_null(strstr(report, "error:"));
+	assert_null(strstr(report, "warning:"));
+	/* each template's cost with the longest values, in every language */
+	assert_non_null(strstr(report, "sms ui: sms_case_filed en gsm7 1 part\n"));
+	assert_non_null(strstr(report, "sms ui: sms_case_filed ru ucs2 1 part\n"));
+	assert_non_null(strstr(report, "sms ui: sms_case_status ru ucs2 2 parts\n")); /* a 60-character status */
+	assert_non_null(strstr(report, "sms ui: sms_case_expect ru ucs2 1 part\n"));
+	talloc_free(ctx);
+}
+
+static void test_validate_missing_language(void **state)
+{
+	struct fixture *f = *state;
+
+	/* a form node shows them: every language */
+	expect_error(f, "sms_case_filed", "ru", NULL,
+		     "error: translation: ui: sms_case_filed missing in ru (falls back to en)");
+	expect_error(f, "case_state_working", "ru", NULL, "error: translation: ui: case_state_working missing in ru");
+	expect_error(f, "when_soon", "ru", NULL, "error: translation: ui: when_soon missing in ru");
+	expect_error(f, "case_pin", "ru", NULL, "error: translation: ui: case_pin missing in ru");
+}
+
+static void test_validate_placeholders(void **state)
+{
+	struct fixture *f = *state;
+
+	void *ctx = talloc_new(NULL);
+	char *where = talloc_asprintf(ctx, "00-test.pack:%u: ui sms_case_status.ru: unknown placeholder {state}",
+				      line_of(pack_text(ctx, NULL, NULL, NULL), "sms_case_status", "ru"));
+
+	expect_error(f, "sms_case_status", "ru", "Yordam: дело {case}: {state}.", where);
+	expect_error(f, "sms_case_status", "ru", "Yordam: дело {case}: {state}.",
+		     "ui sms_case_status.ru: unknown placeholder {state} (sms_case_status takes {case} {status})");
+	expect_error(f, "sms_case_filed", "en", "Yordam: case {case}, PIN {pin}.",
+		     "ui sms_case_filed.en: placeholder {digits} missing");
+	expect_error(f, "sms_case_claimed", "ru", "Yordam: делом занимаются.",
+		     "ui sms_case_claimed.ru: placeholder {case} missing");
+	talloc_free(ctx);
+}
+
+static void test_validate_screens(void **state)
+{
+	struct fixture *f = *state;
+
+	/* 57 units: sent whole or cut, the final texts must fit the GSUP port's 56 */
+	expect_error(f, "case_error", "ru", "Ошибка: ничего не сохранено. Позвоните на горячую линию!!",
+		     "error: hlr: ui case_error (ru) does not fit one screen: 57 units, the cap is 56");
+	expect_error(f, "status_unknown", "ru", "Неизвестный номер дела или неверный PIN. Проверьте и повторите.",
+		     "error: hlr: ui status_unknown (ru) does not fit one screen");
+	expect_error(f, "case_detail", "ru", "Напишите город или работодателя (не больше 40 букв), 0 - пропустить",
+		     "error: dial: ui case_detail (ru) does not fit one screen");
+	/* the case number (12 digits) and the PIN are never cut */
+	expect_error(f, "case_done", "ru", "Жалоба принята и сохранена. Ваш номер:",
+		     "error: hlr: ui case_done+case_pin (12-digit case number) (ru) does not fit one screen");
+	expect_error(f, "callback_done", "ru", "Запрос принят. Мы вам обязательно позвоним, ждите:",
+		     "error: hlr: ui callback_done+when_soon (ru) does not fit one screen");
+	expect_error(f, "when_hours", "ru", "где-то примерно через {hours} часов, не позже",
+		     "error: hlr: ui callback_done+when_hours (ru) does not fit one screen");
+	/* a prompt for typed input on two pages */
+	expect_error(f, "status_case", "ru", "Введите номер дела: семь цифр, которые пришли вам по SMS",
+		     "error: hlr: ui status_case (ru) does not fit one screen (2 pages)");
+	expect_error(f, "case_number", "en",
+		     "Type the phone number of your relative abroad, with the country code, as they would dial it from "
+		     "home, in digits only, no spaces",
+		     "error: hlr: ui case_number (en) does not fit one screen (2 pages)");
+	/* the status screen of "check my case" ends on the status SMS with a real status word */
+	expect_error(f, "sms_case_status", "ru", "Yordam: ваше дело номер {case} сейчас: {status}.",
+		     "error: hlr: ui sms_case_status (the status screen) (ru) does not fit one screen");
+}
+
+static void test_validate_sms_parts(void **state)
+{
+	struct fixture *f = *state;
+
+	/* 3 UCS-2 parts with a 12-digit case number */
+	expect_error(f, "sms_case_filed", "ru",
+		     "Yordam: ваша жалоба - дело {case}. PIN {pin} (для запроса с другого телефона). Мы храним её "
+		     "зашифрованной и передаём только горячей линии. Статус: СТАТУС {digits}",
+		     "error: sms: ui sms_case_filed (ru) takes 3 parts with a 12-digit case number, at most 2");
+	/* the prefix of a staff member's reply keeps room for the reply */
+	expect_error(f, "sms_case_reply", "ru",
+		     "Yordam {case}: вот ответ сотрудника горячей линии по вашему делу номер {case}:",
+		     "error: sms: ui sms_case_reply (ru) takes 2 parts");
+	/* a status word longer than the worst case allowed for */
+	expect_error(f, "case_state_answered", "en",
+		     "answered by the hotline, please read the reply we sent you by SMS and call us back if needed",
+		     "error: sms: ui case_state_answered (en) is longer than 60 characters");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_placeholders_at_load),
+		cmocka_unit_test(test_form_texts_required_at_load),
+		cmocka_unit_test_setup_teardown(test_validate_complete_pack, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_validate_missing_language, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_validate_placeholders, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_validate_screens, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_validate_sms_parts, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
