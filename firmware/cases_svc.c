@@ -4,10 +4,14 @@
  * SMS texts arrive through the SMS layer's text hook (sms_set_text_hook), which runs inside the
  * received message's store transaction: the case rows, their events and the reply to the sender
  * commit together with the message. Everything else this service sends (the staff notification, a
- * staff reply relayed to the reporter, "your case was claimed") cannot go through sms_send() inside
- * that transaction: it is kept in RAM and sent right after the commit (a zero timer). A crash in
- * between loses such a message, never a case: a new case is committed with route_at = now, so the
- * deadline timer routes (and notifies) it after any restart.
+ * staff reply relayed to the reporter, "your case was claimed", early-warning alerts) is queued with
+ * sms_queue() inside the same transaction as the rows that cause it: both commit, or neither.
+ * A staff notification the outbox gives up on comes back through the SMS layer's fail hook and
+ * escalates the case to the next person, in the transaction that marks the part failed.
+ *
+ * Reporter-facing texts come from the content pack ([ui] keys sms_case_*, case_state_*, when_*:
+ * docs/content-format.md), in the case's language; built-in English only when the pack lacks them.
+ * Staff-facing texts (notifications, command answers) are English: staff work with the commands.
  *
  * What is stored in clear, what is sealed: docs/cases.md section 1. The journal records ("case")
  * carry no personal data at all: case number, kind, category, country, language, channel, state,
@@ -29,7 +33,9 @@
 
 #include <yordam/cases.h>
 #include <yordam/cases_roster.h>
+#include <yordam/cases_warn.h>
 #include <yordam/log.h>
+#include <yordam/menu.h>
 #include <yordam/secret.h>
 #include <yordam/sms.h>
 #include <yordam/store.h>
@@ -51,11 +57,6 @@
 
 #define LOGC(lvl, fmt, args...) LOGP(DMAIN, lvl, "cases: " fmt, ##args)
 
-struct pending_sms {
-	struct llist_head entry;
-	char *number, *text, *lang;
-};
-
 struct staff_key {
 	uint8_t k[SECRET_HASH_LEN];
 };
@@ -66,8 +67,7 @@ struct cases_svc {
 	struct cases_numgen *numgen;
 	struct staff_key *staff_key; /* per roster index: secret_hash("staff", phone) */
 	unsigned n_staff;
-	struct osmo_timer_list timer, flush_timer;
-	struct llist_head pending;
+	struct osmo_timer_list timer;
 	struct ussd_case_ops ops;
 };
 
@@ -118,117 +118,106 @@ int cases_svc_keyword(const char *text, size_t *consumed)
 	return -ENOENT;
 }
 
-/* Reporter-facing texts by language; English fallback. */
-enum cases_msg {
-	M_FILED,    /* %s case number, %s PIN */
-	M_CALLBACK, /* %s case number */
-	M_NEED_TEXT,
-	M_STATUS, /* %s case number, %s status */
-	M_UNKNOWN,
-	M_CHECK_DIGIT,
-	M_REPLY_PREFIX, /* %s case number */
-	M_CLAIMED,	/* %s case number */
-	M_CLOSED,	/* %s case number */
-	M_EXPECT,	/* %s case number, %s time */
-	_M_COUNT,
+/* Built-in English, used only when the content pack lacks a text in every language. */
+static const char *const builtin_en[_NUM_MENU_UI_ALL] = {
+	[MENU_UI_SMS_FILED] =
+		("Yordam: your complaint is case {case}. PIN {pin} (to ask from another phone). We keep it "
+		 "encrypted and share it only with the hotline. Status: STATUS {digits}"),
+	[MENU_UI_SMS_CALLBACK] = "Yordam: we will call you back. Case {case}.",
+	[MENU_UI_SMS_NEED_TEXT] =
+		"Yordam: write COMPLAINT and what happened, e.g. COMPLAINT 1 my employer does not pay.",
+	[MENU_UI_SMS_STATUS] = "Yordam: case {case}: {status}.",
+	[MENU_UI_SMS_UNKNOWN] = "Yordam: unknown case or wrong PIN.",
+	[MENU_UI_SMS_MISTYPED] = "Yordam: this case number is mistyped, check it.",
+	[MENU_UI_SMS_REPLY] = "Yordam {case}:",
+	[MENU_UI_SMS_CLAIMED] = "Yordam: case {case} is being handled by the hotline.",
+	[MENU_UI_SMS_CLOSED] = "Yordam: case {case} is closed. To file a new one: COMPLAINT and your text.",
+	[MENU_UI_SMS_EXPECT] = "Yordam: case {case}: nobody is on duty now; a staff member will contact you {when}.",
+	[MENU_UI_STATE_RECEIVED] = "received",
+	[MENU_UI_STATE_WORKING] = "in progress",
+	[MENU_UI_STATE_ANSWERED] = "answered",
+	[MENU_UI_STATE_CLOSED] = "closed",
+	[MENU_UI_WHEN_SOON] = "as soon as possible",
+	[MENU_UI_WHEN_HOURS] = "in about {hours} h",
 };
 
-static const char *const msgs_en[_M_COUNT] = {
-	[M_FILED] = ("Yordam: your complaint is case %s. PIN %s (to ask from another phone). We keep it encrypted "
-		     "and share it only with the hotline. Status: STATUS %s"),
-	[M_CALLBACK] = "Yordam: we will call you back. Case %s.",
-	[M_NEED_TEXT] = "Yordam: write COMPLAINT and what happened, e.g. COMPLAINT 1 my employer does not pay.",
-	[M_STATUS] = "Yordam: case %s: %s.",
-	[M_UNKNOWN] = "Yordam: unknown case or wrong PIN.",
-	[M_CHECK_DIGIT] = "Yordam: this case number is mistyped, check it.",
-	[M_REPLY_PREFIX] = "Yordam %s: ",
-	[M_CLAIMED] = "Yordam: case %s is being handled by the hotline.",
-	[M_CLOSED] = "Yordam: case %s is closed. To file a new one: COMPLAINT and your text.",
-	[M_EXPECT] = "Yordam: case %s: a staff member will contact you from %s.",
-};
-static const char *const msgs_ru[_M_COUNT] = {
-	[M_FILED] = ("Yordam: ваша жалоба - дело %s. PIN %s (для запроса с другого телефона). Мы храним её "
-		     "зашифрованной и передаём только горячей линии. Статус: СТАТУС %s"),
-	[M_CALLBACK] = "Yordam: мы вам перезвоним. Дело %s.",
-	[M_NEED_TEXT] = "Yordam: напишите ЖАЛОБА и что случилось, например: ЖАЛОБА 1 не платят зарплату.",
-	[M_STATUS] = "Yordam: дело %s: %s.",
-	[M_UNKNOWN] = "Yordam: неизвестное дело или неверный PIN.",
-	[M_CHECK_DIGIT] = "Yordam: номер дела набран с ошибкой, проверьте.",
-	[M_REPLY_PREFIX] = "Yordam %s: ",
-	[M_CLAIMED] = "Yordam: делом %s занимается горячая линия.",
-	[M_CLOSED] = "Yordam: дело %s закрыто. Новая жалоба: ЖАЛОБА и ваш текст.",
-	[M_EXPECT] = "Yordam: дело %s: сотрудник свяжется с вами с %s.",
-};
-static const char *const msgs_uz[_M_COUNT] = {
-	[M_FILED] = ("Yordam: shikoyatingiz - ish %s. PIN %s (boshqa telefondan so'rash uchun). U shifrlangan "
-		     "holda saqlanadi va faqat ishonch telefoniga beriladi. Holat: HOLAT %s"),
-	[M_CALLBACK] = "Yordam: sizga qo'ng'iroq qilamiz. Ish %s.",
-	[M_NEED_TEXT] = "Yordam: SHIKOYAT va nima bo'lganini yozing, masalan: SHIKOYAT 1 ish haqi to'lanmayapti.",
-	[M_STATUS] = "Yordam: ish %s: %s.",
-	[M_UNKNOWN] = "Yordam: noma'lum ish yoki noto'g'ri PIN.",
-	[M_CHECK_DIGIT] = "Yordam: ish raqami xato terilgan, tekshiring.",
-	[M_REPLY_PREFIX] = "Yordam %s: ",
-	[M_CLAIMED] = "Yordam: ish %s bilan ishonch telefoni shug'ullanmoqda.",
-	[M_CLOSED] = "Yordam: ish %s yopildi. Yangi shikoyat: SHIKOYAT va matningiz.",
-	[M_EXPECT] = "Yordam: ish %s: xodim siz bilan %s dan bog'lanadi.",
-};
-
-static const char *const pub_en[] = {"received", "in progress", "answered", "closed"};
-static const char *const pub_ru[] = {"получено", "в работе", "дан ответ", "закрыто"};
-static const char *const pub_uz[] = {"qabul qilindi", "ko'rib chiqilmoqda", "javob berildi", "yopildi"};
-
-/* The template with each "%s" replaced by the next argument (a, b, c; NULL as ""): no printf with
- * a run-time format. */
-static char *fill(void *ctx, const char *tmpl, const char *a, const char *b, const char *c)
+/* A reporter-facing text in lang (a pack language code), else the pack's fallback language, else built-in. */
+static const char *ui_text(const struct cases_svc *cs, const char *lang, enum menu_ui k)
 {
-	const char *args[3] = {a, b, c};
-	const char *p = tmpl, *q;
+	const struct menu_tree *t = cs->d->tree;
+	int li = t && lang ? menu_lang_index(t, lang) : -ENOENT;
+
+	if (t && li >= 0 && t->ui[k][li]) {
+		return t->ui[k][li];
+	}
+	if (t && t->ui[k][t->fallback]) {
+		return t->ui[k][t->fallback];
+	}
+	return builtin_en[k] ? builtin_en[k] : "";
+}
+
+struct tvar {
+	const char *name, *value;
+};
+
+/* tmpl with each {name} of vars replaced by its value (no printf with a run-time format); an unknown {...} is
+ * kept as it is (content validate refuses such texts). */
+static char *fill(void *ctx, const char *tmpl, const struct tvar *vars, unsigned n)
+{
 	char *out = talloc_strdup(ctx, "");
-	unsigned i = 0;
+	const char *p = tmpl;
 
-	while (out && (q = strstr(p, "%s"))) {
-		out = talloc_strndup_append(out, p, (size_t)(q - p));
-		if (out) {
-			out = talloc_strdup_append(out, i < 3 && args[i] ? args[i] : "");
+	while (out && *p) {
+		const char *q = strchr(p, '{');
+		unsigned i;
+
+		if (!q) {
+			return talloc_strdup_append(out, p);
 		}
-		i++;
-		p = q + 2;
+		out = talloc_strndup_append(out, p, (size_t)(q - p));
+		for (i = 0; out && i < n; i++) {
+			size_t l = strlen(vars[i].name);
+
+			if (!strncmp(q + 1, vars[i].name, l) && q[1 + l] == '}') {
+				out = talloc_strdup_append(out, vars[i].value ? vars[i].value : "");
+				p = q + l + 2;
+				break;
+			}
+		}
+		if (out && i == n) {
+			out = talloc_strndup_append(out, q, 1);
+			p = q + 1;
+		}
 	}
-	return out ? talloc_strdup_append(out, p) : NULL;
+	return out;
 }
 
-static bool lang_is(const char *lang, const char *prefix)
+/* The text k in lang with {case} (grouped case number) filled in. */
+static char *case_text(void *ctx, const struct cases_svc *cs, const char *lang, enum menu_ui k, const char *nog)
 {
-	size_t n = strlen(prefix);
+	const struct tvar v[] = {{"case", nog}};
 
-	return lang && !strncmp(lang, prefix, n) && (lang[n] == '\0' || lang[n] == '-');
+	return fill(ctx, ui_text(cs, lang, k), v, 1);
 }
 
-static const char *msg(const char *lang, enum cases_msg m)
+/* "in about N h" (N rounded up, at least 1): when the reporter can expect contact. Hours from now, not a clock
+ * time: the reporter and the staff may be time zones apart. */
+static char *in_hours(const struct cases_svc *cs, void *ctx, const char *lang, int64_t secs)
 {
-	if (lang_is(lang, "ru")) {
-		return msgs_ru[m];
-	}
-	if (lang_is(lang, "uz")) {
-		return msgs_uz[m];
-	}
-	return msgs_en[m];
+	char hours[24];
+	const struct tvar hv[] = {{"hours", hours}};
+
+	snprintf(hours, sizeof(hours), "%" PRId64, secs > 0 ? (secs + 3599) / 3600 : 1);
+	return fill(ctx, ui_text(cs, lang, MENU_UI_WHEN_HOURS), hv, 1);
 }
 
-static const char *pub_status(const char *lang, int state)
+static const char *pub_status(const struct cases_svc *cs, const char *lang, int state)
 {
+	static const enum menu_ui words[] = {MENU_UI_STATE_RECEIVED, MENU_UI_STATE_WORKING, MENU_UI_STATE_ANSWERED,
+					     MENU_UI_STATE_CLOSED};
 	int p = cases_state_public(state);
 
-	if (p < 0 || p > 3) {
-		p = 0;
-	}
-	if (lang_is(lang, "ru")) {
-		return pub_ru[p];
-	}
-	if (lang_is(lang, "uz")) {
-		return pub_uz[p];
-	}
-	return pub_en[p];
+	return ui_text(cs, lang, words[p >= 0 && p <= 3 ? p : 0]);
 }
 
 /* The first n bytes of s cut at a UTF-8 character boundary, newlines as spaces. */
@@ -274,48 +263,37 @@ static void fmt_number(uint32_t number, bool grouped, char out[CASES_NUMBER_STRL
 	}
 }
 
-/* Queue an SMS to send after the current transaction commits. */
-static int later(struct cases_svc *cs, const char *number, const char *text, const char *lang)
+/* Queue an SMS inside the current transaction (sms_queue): it commits or vanishes with the rows that cause it.
+ * A number that opted out (STOP; staff messages are sent anyway) or cannot be sent to is logged and skipped
+ * (0, *id = 0). */
+static int queue_sms(struct cases_svc *cs, const char *number, const char *body, const char *lang, bool staff,
+		     int64_t *id)
 {
-	struct pending_sms *p = talloc_zero(cs, struct pending_sms);
-
-	if (!p) {
-		return -ENOMEM;
-	}
-	p->number = talloc_strdup(p, number);
-	p->text = talloc_strdup(p, text);
-	p->lang = lang ? talloc_strdup(p, lang) : NULL;
-	if (!p->number || !p->text) {
-		talloc_free(p);
-		return -ENOMEM;
-	}
-	llist_add_tail(&p->entry, &cs->pending);
-	osmo_timer_schedule(&cs->flush_timer, 0, 0);
-	return 0;
-}
-
-static void flush_cb(void *data)
-{
-	struct cases_svc *cs = data;
-	struct pending_sms *p, *n;
+	int64_t first = 0;
 	char m[32];
 	int rc;
 
-	llist_for_each_entry_safe(p, n, &cs->pending, entry)
-	{
-		llist_del(&p->entry);
-		rc = sms_send(cs->d->sms, p->number, p->text, p->lang, SMS_SEND_NO_CAP);
-		if (rc < 0) {
-			mask(p->number, m, sizeof(m));
-			LOGC(LOGL_ERROR, "cannot queue an SMS to %s: %s\n", m, strerror(-rc));
-		}
-		talloc_free(p);
+	if (!body) {
+		return -ENOMEM;
 	}
+	rc = sms_queue(cs->d->sms, number, body, lang, SMS_SEND_NO_CAP | (staff ? SMS_SEND_DIRECT : 0), &first);
+	if (id) {
+		*id = rc > 0 ? first : 0;
+	}
+	if (rc == -EPERM || rc == -EINVAL) {
+		mask(number, m, sizeof(m));
+		LOGC(LOGL_NOTICE, "not sending to %s: %s\n", m,
+		     rc == -EPERM ? "opted out (STOP)" : "not a number or text that can be sent");
+		return 0;
+	}
+	return rc < 0 ? rc : 0;
 }
 
-static void journal(struct cases_svc *cs, const struct store_case *c, int event, int64_t now)
+static int journal(struct cases_svc *cs, const struct store_case *c, int event, int64_t now)
 {
 	char body[256];
+	uint64_t seq;
+	int rc;
 
 	/* No personal data: see the head of this file. */
 	snprintf(body, sizeof(body),
@@ -323,13 +301,23 @@ static void journal(struct cases_svc *cs, const struct store_case *c, int event,
 		 "\"channel\":%d,\"state\":%d,\"event\":\"%s\",\"at\":%" PRId64 "}",
 		 c->number, c->kind, c->category, c->country, c->lang, c->channel, c->state,
 		 event < 0 ? "filed" : cases_event_name(event), now);
-	daemon_journal_append(cs->d, "case", body, true);
+	rc = store_journal_append(cs->d->store, "case", now, body, true, &seq);
+	if (rc == 0) {
+		/* retention of this case waits for the platform's acknowledgement of seq */
+		rc = store_case_journaled(cs->d->store, c->id, (int64_t)seq);
+	}
+	if (rc < 0) {
+		LOGC(LOGL_ERROR, "journal: cannot record case event: %s\n", strerror(-rc));
+	}
+	return rc;
 }
 
 static int event_add(struct cases_svc *cs, void *tmp, const struct store_case *c, int ev, unsigned actor,
-		     const uint8_t *staff_key, const char *text, size_t text_len, int64_t now)
+		     const uint8_t *staff_key, const char *text, size_t text_len, int64_t now, int64_t sms_out)
 {
-	struct store_case_event e = {.case_id = c->id, .at = now, .event = ev, .actor = actor, .staff_key = staff_key};
+	struct store_case_event e = {
+		.case_id = c->id, .at = now, .event = ev, .actor = actor, .staff_key = staff_key, .sms_out = sms_out};
+	int rc;
 
 	if (text && text_len) {
 		e.text_enc = secret_seal_talloc(tmp, cs->d->secret, D_CASE_EVENT, text, text_len, &e.text_enc_len);
@@ -337,8 +325,8 @@ static int event_add(struct cases_svc *cs, void *tmp, const struct store_case *c
 			return -ENOMEM;
 		}
 	}
-	journal(cs, c, ev, now);
-	return store_case_event_add(cs->d->store, &e, NULL);
+	rc = journal(cs, c, ev, now);
+	return rc < 0 ? rc : store_case_event_add(cs->d->store, &e, NULL);
 }
 
 static int staff_index_by_key(const struct cases_svc *cs, const uint8_t *key)
@@ -412,6 +400,7 @@ static int route_case(struct cases_svc *cs, void *tmp, struct store_case *c, int
 	char no[CASES_NUMBER_STRLEN], nog[CASES_NUMBER_STRLEN], *text = NULL, *body, *who = NULL;
 	enum cases_state to;
 	unsigned actions;
+	int64_t out = 0;
 	int rc;
 
 	memcpy(a.country, c->country, 3);
@@ -437,16 +426,16 @@ static int route_case(struct cases_svc *cs, void *tmp, struct store_case *c, int
 		LOGC(LOGL_NOTICE, "case %s: nobody %s, waiting until %" PRId64 "\n", no,
 		     r.result == CASES_ROUTE_WAIT ? "on duty" : "in the roster matches", c->route_at);
 		if (tell && c->reporter_enc && c->expect_at > 0) {
-			char when[32];
-			time_t t = (time_t)c->expect_at;
-			struct tm tm;
+			struct tvar v[] = {{"case", nog}, {"when", in_hours(cs, tmp, c->lang, c->expect_at - now)}};
 
 			who = secret_open_str(tmp, cs->d->secret, D_CASE_MSISDN, c->reporter_enc, c->reporter_enc_len);
-			gmtime_r(&t, &tm);
-			strftime(when, sizeof(when), "%d.%m %H:%M UTC", &tm);
-			body = fill(tmp, msg(c->lang, M_EXPECT), nog, when, NULL);
-			if (who && body) {
-				later(cs, who, body, c->lang);
+			if (!who || !v[1].value) {
+				return -ENOMEM;
+			}
+			rc = queue_sms(cs, who, fill(tmp, ui_text(cs, c->lang, MENU_UI_SMS_EXPECT), v, 2), c->lang,
+				       false, NULL);
+			if (rc < 0) {
+				return rc;
 			}
 		}
 		return store_case_update(cs->d->store, c);
@@ -468,15 +457,20 @@ static int route_case(struct cases_svc *cs, void *tmp, struct store_case *c, int
 		body = talloc_asprintf(tmp, "Yordam case %s: CALLBACK, %s, %s. Call %s. Reply OK %s", nog, c->country,
 				       c->lang, who ? who : "?", no);
 	} else {
+		/* the excerpt: the complaint's text (SMS), else the city or employer typed in the form (USSD) */
+		if (!text && c->employer_enc) {
+			text = secret_open_str(tmp, cs->d->secret, "case-employer", c->employer_enc,
+					       c->employer_enc_len);
+		}
 		body = talloc_asprintf(tmp, "Yordam case %s: %s, %s, %s%s: %s. Reply OK %s", nog,
 				       cases_category_label(c->category) ?: "other", c->country, c->lang,
 				       c->escalations ? " (escalated)" : "",
-				       text ? cases_svc_excerpt(tmp, text, CASES_EXCERPT) : "", no);
+				       text ? cases_svc_excerpt(tmp, text, CASES_EXCERPT) : "-", no);
 	}
 	if (!body) {
 		return -ENOMEM;
 	}
-	rc = later(cs, cases_roster_phone(cs->roster, (unsigned)r.staff), body, "en");
+	rc = queue_sms(cs, cases_roster_phone(cs->roster, (unsigned)r.staff), body, "en", true, &out);
 	if (rc < 0) {
 		return rc;
 	}
@@ -490,18 +484,41 @@ static int route_case(struct cases_svc *cs, void *tmp, struct store_case *c, int
 		rc = store_cases_meta_put(cs->d->store, "rr_last", r.staff);
 	}
 	if (rc == 0) {
-		rc = event_add(cs, tmp, c, CASES_EV_NOTIFIED, CASES_ACT_SYSTEM, cs->staff_key[r.staff].k, NULL, 0, now);
+		rc = event_add(cs, tmp, c, CASES_EV_NOTIFIED, CASES_ACT_SYSTEM, cs->staff_key[r.staff].k, NULL, 0, now,
+			       out);
 	}
 	LOGC(LOGL_INFO, "case %s: notified %s%s\n", no, cases_roster_name(cs->roster, (unsigned)r.staff),
 	     r.fallback ? " (supervisor fallback)" : "");
 	return rc;
 }
 
-/* One due case: route a waiting one, escalate an unclaimed one, remind about an unanswered one. */
-static int due_case(struct cases_svc *cs, void *tmp, struct store_case *c, int64_t now)
+/* A notified case goes to the next person: not claimed in time, or its notification could not be sent. */
+static int escalate(struct cases_svc *cs, void *tmp, struct store_case *c, enum cases_event ev, int64_t now)
 {
 	enum cases_state to;
 	unsigned actions;
+	char no[CASES_NUMBER_STRLEN];
+	int rc;
+
+	fmt_number(c->number, true, no);
+	rc = cases_fsm_step(c->state, ev, CASES_ACT_SYSTEM, &to, &actions);
+	if (rc < 0) {
+		c->claim_deadline = 0;
+		return store_case_update(cs->d->store, c);
+	}
+	c->state = to;
+	c->claim_deadline = 0;
+	c->escalations++;
+	LOGC(LOGL_NOTICE, "case %s: %s, escalating (%d)\n", no,
+	     ev == CASES_EV_CLAIM_TIMEOUT ? "not claimed in time" : "its notification could not be sent",
+	     c->escalations);
+	rc = event_add(cs, tmp, c, ev, CASES_ACT_SYSTEM, NULL, NULL, 0, now, 0);
+	return rc < 0 ? rc : route_case(cs, tmp, c, now);
+}
+
+/* One due case: route a waiting one, escalate an unclaimed one, remind about an unanswered one. */
+static int due_case(struct cases_svc *cs, void *tmp, struct store_case *c, int64_t now)
+{
 	char no[CASES_NUMBER_STRLEN];
 	int rc, owner;
 
@@ -510,34 +527,22 @@ static int due_case(struct cases_svc *cs, void *tmp, struct store_case *c, int64
 		return route_case(cs, tmp, c, now);
 	}
 	if (c->state == CASES_ST_NOTIFIED && c->claim_deadline && c->claim_deadline <= now) {
-		rc = cases_fsm_step(c->state, CASES_EV_CLAIM_TIMEOUT, CASES_ACT_SYSTEM, &to, &actions);
-		if (rc < 0) {
-			c->claim_deadline = 0;
-			return store_case_update(cs->d->store, c);
-		}
-		c->state = to;
-		c->claim_deadline = 0;
-		c->escalations++;
-		LOGC(LOGL_NOTICE, "case %s: not claimed in time, escalating (%d)\n", no, c->escalations);
-		rc = event_add(cs, tmp, c, CASES_EV_CLAIM_TIMEOUT, CASES_ACT_SYSTEM, NULL, NULL, 0, now);
-		if (rc < 0) {
-			return rc;
-		}
-		return route_case(cs, tmp, c, now);
+		return escalate(cs, tmp, c, CASES_EV_CLAIM_TIMEOUT, now);
 	}
 	if (c->answer_deadline && c->answer_deadline <= now) {
 		owner = staff_index_by_key(cs, c->assignee_key);
 		c->answer_deadline = now + cs->d->cfg->cases.answer_timeout;
 		c->updated = now;
 		if (owner >= 0) {
-			char *body =
-				talloc_asprintf(tmp, "Yordam: case %s still waits for your reply (R %s ...).", no, no);
-
-			if (body) {
-				later(cs, cases_roster_phone(cs->roster, (unsigned)owner), body, "en");
+			rc = queue_sms(
+				cs, cases_roster_phone(cs->roster, (unsigned)owner),
+				talloc_asprintf(tmp, "Yordam: case %s still waits for your reply (R %s ...).", no, no),
+				"en", true, NULL);
+			if (rc < 0) {
+				return rc;
 			}
 		}
-		rc = event_add(cs, tmp, c, CASES_EV_ANSWER_TIMEOUT, CASES_ACT_SYSTEM, NULL, NULL, 0, now);
+		rc = event_add(cs, tmp, c, CASES_EV_ANSWER_TIMEOUT, CASES_ACT_SYSTEM, NULL, NULL, 0, now, 0);
 		return rc < 0 ? rc : store_case_update(cs->d->store, c);
 	}
 	/* a deadline that no longer applies to this state */
@@ -597,6 +602,122 @@ static void timer_cb(void *data)
 	arm(cs);
 }
 
+/* The outbox gave up on a part (sms_set_fail_hook; inside its transaction): when it belongs to the latest
+ * notification of a case still waiting for a claim, the case goes to the next person now. */
+static int notify_failed(void *data, int64_t out_id)
+{
+	struct cases_svc *cs = data;
+	struct store_case c;
+	int64_t id;
+	void *tmp;
+	int rc = store_case_by_sms_out(cs->d->store, out_id, &id);
+
+	if (rc == -ENOENT) {
+		return 0;
+	}
+	if (rc < 0) {
+		return rc;
+	}
+	tmp = talloc_new(cs);
+	if (!tmp) {
+		return -ENOMEM;
+	}
+	rc = store_case_get_id(cs->d->store, id, tmp, &c);
+	if (rc == 0 && c.state == CASES_ST_NOTIFIED) {
+		rc = escalate(cs, tmp, &c, CASES_EV_NOTIFY_FAILED, now_s());
+		osmo_timer_schedule(&cs->timer, 0, 0); /* re-arm on the new deadline */
+	}
+	talloc_free(tmp);
+	return rc == -ENOENT ? 0 : rc;
+}
+
+/* --- early warning (docs/cases.md section 6): counted in the store, inside the complaint's transaction ----- */
+
+/* The complaint's key: the keyed hash of category, country and the normalised employer (norm, "" if none). */
+static int warn_key(struct cases_svc *cs, const struct store_case *c, const char *detail,
+		    char norm[CASES_EMPLOYER_KEY_MAX + 1], uint8_t key[SECRET_HASH_LEN])
+{
+	char ident[64];
+
+	norm[0] = '\0';
+	if (detail && cases_employer_normalise(detail, strlen(detail), norm) < 0) {
+		norm[0] = '\0';
+	}
+	snprintf(ident, sizeof(ident), "%d:%s:%s", c->category, c->country, norm);
+	return secret_hash(cs->d->secret, "case-warn", ident, key);
+}
+
+/* After complaint c was stored: when its key has reached the threshold within the window and has not alerted
+ * within the last window, record the alert and send it to the staff on duty (nobody on duty: the supervisors;
+ * no supervisor: everyone), all in the complaint's transaction. */
+static int warn_check(struct cases_svc *cs, void *tmp, const struct store_case *c, const char *norm, int64_t now)
+{
+	const int64_t window = cs->d->cfg->cases.warn_window;
+	struct cases_override ov[CASES_ROSTER_MAX];
+	char nog[CASES_NUMBER_STRLEN], span[32], jbody[160], *body;
+	uint8_t *enc;
+	size_t enc_len;
+	int64_t last;
+	long n;
+	unsigned i, pass, sent = 0;
+	int rc = store_case_warn_count(cs->d->store, c->warn_key, now - window, &n);
+
+	if (rc < 0 || n < (long)cs->d->cfg->cases.warn_threshold) {
+		return rc;
+	}
+	rc = store_case_alert_last(cs->d->store, c->warn_key, &last);
+	if (rc < 0 && rc != -ENOENT) {
+		return rc;
+	}
+	if (!cases_warn_due(n, cs->d->cfg->cases.warn_threshold, rc == 0, last, now, window)) {
+		return 0; /* this key alerted within the window already */
+	}
+	enc = secret_seal_talloc(tmp, cs->d->secret, "case-employer", norm, strlen(norm), &enc_len);
+	if (!enc) {
+		return -ENOMEM;
+	}
+	rc = store_case_alert_add(cs->d->store, c->category, c->country, enc, enc_len, now, (int)n, c->warn_key);
+	if (rc < 0) {
+		return rc;
+	}
+	snprintf(jbody, sizeof(jbody),
+		 "{\"category\":%d,\"country\":\"%s\",\"count\":%ld,\"window\":%" PRId64 ",\"at\":%" PRId64 "}",
+		 c->category, c->country, n, window, now);
+	rc = daemon_journal_append(cs->d, "alert", jbody, false);
+	if (rc < 0) {
+		return rc;
+	}
+	fmt_number(c->number, true, nog);
+	if (window % 86400 == 0) {
+		snprintf(span, sizeof(span), "%" PRId64 " days", window / 86400);
+	} else {
+		snprintf(span, sizeof(span), "%" PRId64 " hours", (window + 3599) / 3600);
+	}
+	body = talloc_asprintf(tmp,
+			       "Yordam alert: %ld %s complaints, %s, %s%s%s, within %s. Latest: case %s (INFO %s).", n,
+			       cases_category_label(c->category) ?: "other", c->country, *norm ? "employer '" : "",
+			       *norm ? norm : "employer not given", *norm ? "'" : "", span, nog, nog);
+	if (!body) {
+		return -ENOMEM;
+	}
+	rc = overrides(cs, ov);
+	for (pass = 0; rc == 0 && pass < 3 && !sent; pass++) {
+		for (i = 0; rc == 0 && i < cs->n_staff; i++) {
+			bool pick = pass == 0	? cases_on_duty(cs->roster, ov, i, now)
+				    : pass == 1 ? cases_roster_supervisor(cs->roster, i)
+						: true;
+
+			if (pick) {
+				rc = queue_sms(cs, cases_roster_phone(cs->roster, i), body, "en", true, NULL);
+				sent++;
+			}
+		}
+	}
+	LOGC(LOGL_NOTICE, "early warning: %ld %s complaints in %s within %s: alert sent to %u staff\n", n,
+	     cases_category_slug(c->category), c->country, span, sent);
+	return rc;
+}
+
 /* --- reporters ------------------------------------------------------------------------------------------- */
 
 struct intake_extra {
@@ -612,8 +733,8 @@ static int new_case(struct cases_svc *cs, void *tmp, const char *sender, const u
 		    const char *text, const char *lang, int64_t now, struct store_case *c, char pin[5],
 		    const struct intake_extra *x)
 {
-	char ident[32];
-	uint8_t *ph;
+	char ident[32], norm[CASES_EMPLOYER_KEY_MAX + 1];
+	uint8_t *ph, *wk = NULL;
 	uint64_t seq;
 	uint16_t r;
 	int rc;
@@ -683,19 +804,47 @@ static int new_case(struct cases_svc *cs, void *tmp, const char *sender, const u
 	c->route_at = now; /* routed by the deadline timer, after this transaction commits */
 	c->created = now;
 	c->updated = now;
+	if (kind == CASES_KIND_COMPLAINT) {
+		wk = talloc_array(tmp, uint8_t, SECRET_HASH_LEN);
+		if (!wk) {
+			return -ENOMEM;
+		}
+		rc = warn_key(cs, c, x ? x->detail : NULL, norm, wk);
+		if (rc < 0) {
+			return rc;
+		}
+		c->warn_key = wk;
+	}
 	rc = store_case_add(cs->d->store, c);
 	if (rc == 0) {
-		journal(cs, c, -1, now);
+		rc = journal(cs, c, -1, now);
+	}
+	if (rc == 0 && wk) {
+		rc = warn_check(cs, tmp, c, norm, now);
+	}
+	if (rc == 0) {
 		osmo_timer_schedule(&cs->timer, 0, 0);
 	}
 	return rc;
+}
+
+/* "Your complaint is case ..., PIN ...". */
+static char *filed_text(void *ctx, const struct cases_svc *cs, const char *lang, const struct store_case *c,
+			const char *pin)
+{
+	char nog[CASES_NUMBER_STRLEN], no[CASES_NUMBER_STRLEN];
+	const struct tvar v[] = {{"case", nog}, {"pin", pin}, {"digits", no}};
+
+	fmt_number(c->number, true, nog);
+	fmt_number(c->number, false, no);
+	return fill(ctx, ui_text(cs, lang, MENU_UI_SMS_FILED), v, 3);
 }
 
 static int intake(struct cases_svc *cs, void *tmp, const char *sender, const uint8_t key[32], const char *rest,
 		  const char *lang, char **reply)
 {
 	struct store_case c;
-	char pin[5], nog[CASES_NUMBER_STRLEN], no[CASES_NUMBER_STRLEN], m[32];
+	char pin[5], nog[CASES_NUMBER_STRLEN], m[32];
 	int category = CASES_CAT_OTHER, rc;
 
 	while (*rest == ' ' || *rest == '\n' || *rest == '\t') {
@@ -709,7 +858,7 @@ static int intake(struct cases_svc *cs, void *tmp, const char *sender, const uin
 		}
 	}
 	if (!*rest) {
-		*reply = talloc_strdup(tmp, msg(lang, M_NEED_TEXT));
+		*reply = talloc_strdup(tmp, ui_text(cs, lang, MENU_UI_SMS_NEED_TEXT));
 		return SMS_HOOK_HANDLED;
 	}
 	if (strlen(rest) > CASES_TEXT_MAX) {
@@ -723,15 +872,16 @@ static int intake(struct cases_svc *cs, void *tmp, const char *sender, const uin
 		return rc;
 	}
 	fmt_number(c.number, true, nog);
-	fmt_number(c.number, false, no);
 	mask(sender, m, sizeof(m));
 	LOGC(LOGL_NOTICE, "case %s filed by SMS from %s (%s, %s)\n", nog, m, cases_category_slug(category), c.lang);
-	*reply = fill(tmp, msg(lang, M_FILED), nog, pin, no);
+	*reply = filed_text(tmp, cs, lang, &c, pin);
 	return SMS_HOOK_HANDLED;
 }
 
+/* A callback request (channel 2 SMS, 3 missed call, 4 menu). With reply, the answer to an SMS; with ack (a missed
+ * call, which has no reply), "we will call you back" is queued by SMS for a new request. */
 static int callback(struct cases_svc *cs, void *tmp, const char *sender, const uint8_t key[32], const char *lang,
-		    int channel, char **reply)
+		    int channel, char **reply, bool ack)
 {
 	struct store_case c;
 	char pin[5], nog[CASES_NUMBER_STRLEN], m[32];
@@ -757,12 +907,20 @@ static int callback(struct cases_svc *cs, void *tmp, const char *sender, const u
 			return rc;
 		}
 		LOGC(LOGL_NOTICE, "callback requested from %s\n", m);
+		if (ack) {
+			fmt_number(c.number, true, nog);
+			rc = queue_sms(cs, sender, case_text(tmp, cs, lang, MENU_UI_SMS_CALLBACK, nog), lang, false,
+				       NULL);
+			if (rc < 0) {
+				return rc;
+			}
+		}
 	} else {
 		return rc;
 	}
 	fmt_number(c.number, true, nog);
 	if (reply) {
-		*reply = fill(tmp, msg(lang, M_CALLBACK), nog, NULL, NULL);
+		*reply = case_text(tmp, cs, lang, MENU_UI_SMS_CALLBACK, nog);
 	}
 	return SMS_HOOK_HANDLED;
 }
@@ -785,11 +943,11 @@ static int status(struct cases_svc *cs, void *tmp, const uint8_t key[32], const 
 	}
 	rc = cases_number_scan(rest, len, &used, &nd, &number);
 	if (rc == -EBADMSG) {
-		*reply = talloc_strdup(tmp, msg(lang, M_CHECK_DIGIT));
+		*reply = talloc_strdup(tmp, ui_text(cs, lang, MENU_UI_SMS_MISTYPED));
 		return SMS_HOOK_HANDLED;
 	}
 	if (rc < 0) {
-		*reply = talloc_strdup(tmp, msg(lang, M_UNKNOWN));
+		*reply = talloc_strdup(tmp, ui_text(cs, lang, MENU_UI_SMS_UNKNOWN));
 		return SMS_HOOK_HANDLED;
 	}
 	for (i = used; i < len && n < sizeof(pin) - 1; i++) {
@@ -802,7 +960,7 @@ static int status(struct cases_svc *cs, void *tmp, const uint8_t key[32], const 
 	pin[n] = '\0';
 	rc = store_case_get(cs->d->store, number, tmp, &c);
 	if (rc == -ENOENT) {
-		*reply = talloc_strdup(tmp, msg(lang, M_UNKNOWN));
+		*reply = talloc_strdup(tmp, ui_text(cs, lang, MENU_UI_SMS_UNKNOWN));
 		return SMS_HOOK_HANDLED;
 	}
 	if (rc < 0) {
@@ -812,7 +970,7 @@ static int status(struct cases_svc *cs, void *tmp, const uint8_t key[32], const 
 	      (c.subject_key && !memcmp(c.subject_key, key, 32));
 	if (!own) {
 		if (n != 4 || !c.pin_hash || c.pin_hash_len != SECRET_HASH_LEN || c.pin_locked_until > now) {
-			*reply = talloc_strdup(tmp, msg(lang, M_UNKNOWN));
+			*reply = talloc_strdup(tmp, ui_text(cs, lang, MENU_UI_SMS_UNKNOWN));
 			return SMS_HOOK_HANDLED;
 		}
 		snprintf(ident, sizeof(ident), "%07" PRIu32 ":%s", c.number, pin);
@@ -827,7 +985,7 @@ static int status(struct cases_svc *cs, void *tmp, const uint8_t key[32], const 
 				c.pin_locked_until = now + CASES_PIN_LOCK;
 			}
 			rc = store_case_update(cs->d->store, &c);
-			*reply = talloc_strdup(tmp, msg(lang, M_UNKNOWN));
+			*reply = talloc_strdup(tmp, ui_text(cs, lang, MENU_UI_SMS_UNKNOWN));
 			return rc < 0 ? rc : SMS_HOOK_HANDLED;
 		}
 	}
@@ -835,7 +993,11 @@ static int status(struct cases_svc *cs, void *tmp, const uint8_t key[32], const 
 	if (unknown) {
 		*unknown = false;
 	}
-	*reply = fill(tmp, msg(lang, M_STATUS), nog, pub_status(lang, c.state), NULL);
+	{
+		const struct tvar v[] = {{"case", nog}, {"status", pub_status(cs, lang, c.state)}};
+
+		*reply = fill(tmp, ui_text(cs, lang, MENU_UI_SMS_STATUS), v, 2);
+	}
 	return SMS_HOOK_HANDLED;
 }
 
@@ -871,7 +1033,12 @@ static int staff_cmd(struct cases_svc *cs, void *tmp, unsigned who, const struct
 		LOGC(LOGL_INFO, "%s is %s\n", cases_roster_name(cs->roster, who),
 		     cmd->type == CASES_CMD_ON ? "on" : "off");
 		if (cmd->type == CASES_CMD_ON) {
-			osmo_timer_schedule(&cs->timer, 0, 0); /* waiting cases may go out now */
+			/* cases waiting for someone on duty go out now (routing decides who matches) */
+			rc = store_case_route_now(cs->d->store, now, NULL);
+			if (rc < 0) {
+				return rc;
+			}
+			osmo_timer_schedule(&cs->timer, 0, 0);
 		}
 		return SMS_HOOK_HANDLED;
 	}
@@ -922,8 +1089,9 @@ static int staff_cmd(struct cases_svc *cs, void *tmp, unsigned who, const struct
 	prev = staff_index_by_key(cs, c.assignee_key);
 	if ((actions & CASES_DO_TELL_PREVIOUS) && prev >= 0 && (unsigned)prev != who) {
 		body = talloc_asprintf(tmp, "Yordam: %s took over case %s.", cases_roster_name(cs->roster, who), nog);
-		if (body) {
-			later(cs, cases_roster_phone(cs->roster, (unsigned)prev), body, "en");
+		rc = queue_sms(cs, cases_roster_phone(cs->roster, (unsigned)prev), body, "en", true, NULL);
+		if (rc < 0) {
+			return rc;
 		}
 	}
 	if (actions & CASES_DO_SET_ASSIGNEE) {
@@ -938,20 +1106,20 @@ static int staff_cmd(struct cases_svc *cs, void *tmp, unsigned who, const struct
 		c.answer_deadline = now + cs->d->cfg->cases.answer_timeout;
 	}
 	if ((actions & CASES_DO_SEND_REPLY) && reporter) {
-		body = fill(tmp, msg(c.lang, M_REPLY_PREFIX), nog, NULL, NULL);
-		body = body ? talloc_strndup_append(body, cmd->text, cmd->text_len) : NULL;
-		if (!body) {
-			return -ENOMEM;
-		}
-		rc = later(cs, reporter, body, c.lang);
+		/* the pack's prefix ("Yordam 123 4567:"), a space, the staff member's words */
+		body = case_text(tmp, cs, c.lang, MENU_UI_SMS_REPLY, nog);
+		body = body ? talloc_asprintf_append(body, " %.*s", (int)cmd->text_len, cmd->text) : NULL;
+		rc = queue_sms(cs, reporter, body, c.lang, false, NULL);
 		if (rc < 0) {
 			return rc;
 		}
 	}
 	if ((actions & CASES_DO_TELL_REPORTER) && reporter && ev != CASES_EV_REPLY) {
-		body = fill(tmp, msg(c.lang, to == CASES_ST_CLOSED ? M_CLOSED : M_CLAIMED), nog, NULL, NULL);
-		if (body) {
-			later(cs, reporter, body, c.lang);
+		body = case_text(tmp, cs, c.lang, to == CASES_ST_CLOSED ? MENU_UI_SMS_CLOSED : MENU_UI_SMS_CLAIMED,
+				 nog);
+		rc = queue_sms(cs, reporter, body, c.lang, false, NULL);
+		if (rc < 0) {
+			return rc;
 		}
 	}
 	if (actions & CASES_DO_SEND_INFO) {
@@ -976,7 +1144,7 @@ static int staff_cmd(struct cases_svc *cs, void *tmp, unsigned who, const struct
 			return rc;
 		}
 	}
-	rc = event_add(cs, tmp, &c, ev, actors, skey, cmd->text, cmd->text ? cmd->text_len : 0, now);
+	rc = event_add(cs, tmp, &c, ev, actors, skey, cmd->text, cmd->text ? cmd->text_len : 0, now, 0);
 	if (rc < 0) {
 		return rc;
 	}
@@ -1029,7 +1197,7 @@ static int text_hook(void *data, const char *sender, const uint8_t key[32], cons
 	case CASES_KW_STATUS:
 		return status(cs, ctx, key, text + used, lang, reply, NULL);
 	case CASES_KW_CALLBACK:
-		return callback(cs, ctx, sender, key, lang, 2, reply);
+		return callback(cs, ctx, sender, key, lang, 2, reply, false);
 	default:
 		return SMS_HOOK_PASS;
 	}
@@ -1057,7 +1225,7 @@ static int ussd_file(void *data, const char *subscriber, const struct ussd_compl
 	struct intake_extra x = {.channel = 1};
 	struct store_case c;
 	uint8_t key[32], skey[32];
-	char num[40], snum[40], pin[5], nog[CASES_NUMBER_STRLEN], *body;
+	char num[40], snum[40], pin[5], nog[CASES_NUMBER_STRLEN];
 	void *tmp;
 	int rc;
 
@@ -1085,6 +1253,10 @@ static int ussd_file(void *data, const char *subscriber, const struct ussd_compl
 		rc = new_case(cs, tmp, num, key, CASES_KIND_COMPLAINT, uc->category, NULL, uc->lang, now_s(), &c, pin,
 			      &x);
 		if (rc == 0) {
+			/* the same result by SMS, so the number and PIN are kept */
+			rc = queue_sms(cs, num, filed_text(tmp, cs, uc->lang, &c, pin), uc->lang, false, NULL);
+		}
+		if (rc == 0) {
 			rc = store_commit(cs->d->store);
 		} else {
 			store_rollback(cs->d->store);
@@ -1094,15 +1266,26 @@ static int ussd_file(void *data, const char *subscriber, const struct ussd_compl
 		fmt_number(c.number, false, case_no);
 		osmo_strlcpy(pin_out, pin, pin_len);
 		fmt_number(c.number, true, nog);
-		/* the same result by SMS, so the number and PIN are kept */
-		body = fill(tmp, msg(uc->lang, M_FILED), nog, pin, case_no);
-		if (body) {
-			later(cs, num, body, uc->lang);
-		}
 		LOGC(LOGL_NOTICE, "case %s filed by USSD (%s)\n", nog, cases_category_slug(uc->category));
 	}
 	talloc_free(tmp);
 	return rc;
+}
+
+/* When a callback request made now can expect a call: "as soon as possible" with someone on duty who
+ * takes callbacks in lang, else "in about N h" (the same routing the case will get, run dry). */
+static char *expect_when(struct cases_svc *cs, void *tmp, const char *lang, int64_t now)
+{
+	struct cases_override ov[CASES_ROSTER_MAX];
+	struct cases_attrs a = {.kind = CASES_KIND_CALLBACK, .category = CASES_CAT_OTHER, .language = lang};
+	struct cases_route r;
+
+	memcpy(a.country, "ZZ", 3);
+	if (overrides(cs, ov) < 0 || cases_route(cs->roster, ov, &a, now, -1, 0, &r) < 0 ||
+	    r.result != CASES_ROUTE_WAIT || r.expect_at <= now) {
+		return talloc_strdup(tmp, ui_text(cs, lang, MENU_UI_WHEN_SOON));
+	}
+	return in_hours(cs, tmp, lang, r.expect_at - now);
 }
 
 static int ussd_callback(void *data, const char *subscriber, const char *lang, char *when, size_t when_len)
@@ -1123,7 +1306,7 @@ static int ussd_callback(void *data, const char *subscriber, const char *lang, c
 	}
 	rc = store_begin(cs->d->store);
 	if (rc == 0) {
-		rc = callback(cs, tmp, num, key, lang, 4, NULL);
+		rc = callback(cs, tmp, num, key, lang, 4, NULL, false);
 		if (rc >= 0 || rc == -EALREADY) {
 			int crc = store_commit(cs->d->store);
 
@@ -1132,18 +1315,13 @@ static int ussd_callback(void *data, const char *subscriber, const char *lang, c
 			store_rollback(cs->d->store);
 		}
 	}
+	if (rc >= 0 && when && when_len) {
+		char *w = expect_when(cs, tmp, lang, now_s());
+
+		osmo_strlcpy(when, w ? w : ui_text(cs, lang, MENU_UI_WHEN_SOON), when_len);
+	}
 	talloc_free(tmp);
-	if (rc < 0) {
-		return rc;
-	}
-	if (when && when_len) {
-		osmo_strlcpy(when,
-			     lang_is(lang, "ru")   ? "как можно скорее"
-			     : lang_is(lang, "uz") ? "imkon qadar tez"
-						   : "as soon as possible",
-			     when_len);
-	}
-	return 0;
+	return rc < 0 ? rc : 0;
 }
 
 static int ussd_status(void *data, const char *subscriber, const char *case_no, const char *pin, const char *lang,
@@ -1189,10 +1367,8 @@ static int ussd_status(void *data, const char *subscriber, const char *case_no, 
 void cases_svc_beep(struct daemon *d, const char *number)
 {
 	struct cases_svc *cs = d->cases;
-	struct store_case c;
 	uint8_t key[32];
-	char num[40], lang[16], m[32], nog[CASES_NUMBER_STRLEN], *body;
-	int64_t id;
+	char num[40], lang[16], m[32];
 	void *tmp;
 	int rc;
 
@@ -1213,8 +1389,8 @@ void cases_svc_beep(struct daemon *d, const char *number)
 	}
 	rc = store_begin(d->store);
 	if (rc == 0) {
-		rc = callback(cs, tmp, num, key, lang, 3, NULL);
-		if (rc == 0 || rc == SMS_HOOK_HANDLED || rc == -EALREADY) {
+		rc = callback(cs, tmp, num, key, lang, 3, NULL, true);
+		if (rc == SMS_HOOK_HANDLED || rc == -EALREADY) {
 			int crc = store_commit(d->store);
 
 			rc = crc < 0 ? crc : rc;
@@ -1222,14 +1398,7 @@ void cases_svc_beep(struct daemon *d, const char *number)
 			store_rollback(d->store);
 		}
 	}
-	if (rc == SMS_HOOK_HANDLED && store_case_beep_find(d->store, key, now_s() - 60, now_s(), &id) == 0 &&
-	    store_case_get_id(d->store, id, tmp, &c) == 0) {
-		fmt_number(c.number, true, nog);
-		body = fill(tmp, msg(lang, M_CALLBACK), nog, NULL, NULL);
-		if (body) {
-			later(cs, num, body, lang);
-		}
-	} else if (rc < 0 && rc != -EALREADY) {
+	if (rc < 0 && rc != -EALREADY) {
 		LOGC(LOGL_ERROR, "missed call from %s: cannot record: %s\n", m, strerror(-rc));
 	}
 	talloc_free(tmp);
@@ -1259,9 +1428,7 @@ int cases_svc_start(struct daemon *d)
 		return -ENOMEM;
 	}
 	cs->d = d;
-	INIT_LLIST_HEAD(&cs->pending);
 	osmo_timer_setup(&cs->timer, timer_cb, cs);
-	osmo_timer_setup(&cs->flush_timer, flush_cb, cs);
 	for (i = 0; i < cfg->n_staff; i++) {
 		const struct config_staff *m = &cfg->staff[i];
 		size_t nl = 0, nc = 0, nt = 0, nd = 0;
@@ -1325,6 +1492,7 @@ int cases_svc_start(struct daemon *d)
 	}
 	d->cases = cs;
 	sms_set_text_hook(d->sms, text_hook, cs);
+	sms_set_fail_hook(d->sms, notify_failed, cs);
 	cs->ops =
 		(struct ussd_case_ops){.file = ussd_file, .callback = ussd_callback, .status = ussd_status, .data = cs};
 	if (d->engine) {
@@ -1347,13 +1515,12 @@ void cases_svc_stop(struct daemon *d)
 	}
 	if (d->sms) {
 		sms_set_text_hook(d->sms, NULL, NULL);
+		sms_set_fail_hook(d->sms, NULL, NULL);
 	}
 	if (d->engine) {
 		ussd_engine_set_case_ops(d->engine, NULL);
 	}
 	osmo_timer_del(&cs->timer);
-	osmo_timer_del(&cs->flush_timer);
-	flush_cb(cs); /* what the last committed transaction still has to send */
 	talloc_free(cs);
 	d->cases = NULL;
 }
@@ -1537,4 +1704,9 @@ char *cases_svc_export(struct daemon *d, void *ctx, bool decrypt)
 		return talloc_strdup(ctx, "cases: cannot read the store\n");
 	}
 	return x.out;
+}
+
+const struct ussd_case_ops *cases_svc_ussd_ops(struct daemon *d)
+{
+	return d && d->cases ? &d->cases->ops : NULL;
 }

@@ -82,6 +82,8 @@ static const struct cf cf_content[] = {
 static const struct cf cf_control[] = {
 	{"socket", CF_PATH, false, 0, 0, "/run/yordam/yordamd.sock", 0, NULL, NULL,
 	 offsetof(struct yordam_config, control.socket), "unix socket of yordamctl", NULL},
+	{"test_clock", CF_BOOL, false, 0, 1, NULL, 0, NULL, NULL, offsetof(struct yordam_config, control.test_clock),
+	 "tests only: libosmocore's clock runs ahead by what `yordamctl clock advance N` adds", NULL},
 	CF_END,
 };
 
@@ -344,8 +346,6 @@ static const struct cf cf_cases[] = {
 	 "early warning: sliding window (s)", NULL},
 	{"warn_threshold", CF_UINT, false, 2, 1000, NULL, 5, NULL, NULL, CASES_OFF(warn_threshold),
 	 "early warning: complaints per category, country and employer in the window that alert", NULL},
-	{"warn_capacity", CF_UINT, false, 16, 65536, NULL, 1024, NULL, NULL, CASES_OFF(warn_capacity),
-	 "early warning: keys tracked (least recently seen evicted)", NULL},
 	CF_END,
 };
 

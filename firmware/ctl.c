@@ -15,12 +15,15 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <osmocom/core/linuxlist.h>
 #include <osmocom/core/select.h>
 #include <osmocom/core/socket.h>
 #include <osmocom/core/talloc.h>
+#include <osmocom/core/timer.h>
 #include <osmocom/core/utils.h>
 
 #include <yordam/log.h>
@@ -47,6 +50,8 @@ struct ctl_conn {
 struct ctl {
 	struct daemon *d;
 	struct osmo_fd lfd;
+	struct osmo_fd clock_fd; /* control.test_clock: the ticking of the test clock */
+	int64_t clock_offset;	 /* seconds `clock advance` added */
 	char *path;
 	struct llist_head conns;
 	struct ussd_port port;
@@ -167,6 +172,78 @@ static void cmd_sms_send(struct ctl_conn *cc, struct daemon *d, char *args)
 	conn_send(cc, "OK", msg);
 }
 
+/* --- the test clock (control.test_clock) -------------------------------------------------------------------
+ * libosmocore's clock override (osmo_gettimeofday, which its timers and the cases service use) runs at the real
+ * time plus an offset that `clock advance N` moves forward: tests drive claim timeouts and duty hours without
+ * sleeping, while everything else keeps running in real time. CLOCK_MONOTONIC users (USSD idle sweeps) do not
+ * see it. Off by default; never on an appliance in service. */
+
+static void clock_update(struct ctl *c)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	osmo_gettimeofday_override_time.tv_sec = ts.tv_sec + c->clock_offset;
+	osmo_gettimeofday_override_time.tv_usec = ts.tv_nsec / 1000;
+}
+
+static int clock_cb(struct osmo_fd *ofd, unsigned int what)
+{
+	uint64_t ticks;
+
+	(void)what;
+	if (read(ofd->fd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN) {
+		LOGP(DCTL, LOGL_ERROR, "test clock: %s\n", strerror(errno));
+	}
+	clock_update(ofd->data);
+	return 0;
+}
+
+static int clock_start(struct ctl *c)
+{
+	struct itimerspec its = {.it_interval = {.tv_nsec = 20000000}, .it_value = {.tv_nsec = 20000000}};
+	int fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+
+	if (fd < 0 || timerfd_settime(fd, 0, &its, NULL) < 0) {
+		if (fd >= 0) {
+			close(fd);
+		}
+		return -errno;
+	}
+	osmo_fd_setup(&c->clock_fd, fd, OSMO_FD_READ, clock_cb, c, 0);
+	if (osmo_fd_register(&c->clock_fd) < 0) {
+		close(fd);
+		c->clock_fd.fd = -1;
+		return -EIO;
+	}
+	clock_update(c);
+	osmo_gettimeofday_override = true;
+	LOGP(DCTL, LOGL_NOTICE, "test clock on (control.test_clock): `yordamctl clock advance N` moves time\n");
+	return 0;
+}
+
+static void cmd_clock(struct ctl_conn *cc, struct ctl *c, const char *arg)
+{
+	char *end, msg[96];
+	long n;
+
+	errno = 0;
+	n = strtol(arg, &end, 10);
+	if (c->clock_fd.fd < 0) {
+		conn_send(cc, "ERR", "clock: off (control.test_clock = false)\n");
+		return;
+	}
+	if (errno || end == arg || *end || n <= 0 || n > 366L * 86400) {
+		conn_send(cc, "ERR", "clock advance: give seconds, 1..31622400\n");
+		return;
+	}
+	c->clock_offset += n;
+	clock_update(c);
+	snprintf(msg, sizeof(msg), "clock: +%ld s, %lld s ahead of the real time\n", n, (long long)c->clock_offset);
+	LOGP(DCTL, LOGL_NOTICE, "test clock advanced by %ld s\n", n);
+	conn_send(cc, "OK", msg);
+}
+
 static void conn_handle_line(struct ctl_conn *cc, char *line)
 {
 	struct daemon *d = cc->ctl->d;
@@ -214,6 +291,8 @@ static void conn_handle_line(struct ctl_conn *cc, char *line)
 		bool on = daemon_sync_trigger(d);
 
 		conn_send(cc, on ? "OK" : "ERR", on ? "sync round started\n" : "sync: off\n");
+	} else if (!strncmp(line, "clock advance ", 14)) {
+		cmd_clock(cc, cc->ctl, line + 14);
 	} else if (!strcmp(line, "bye")) {
 		if (cc->sess) {
 			ussd_session_abort(cc->sess, "caller hung up");
@@ -321,6 +400,11 @@ static int ctl_destructor(struct ctl *c)
 		conn_free(cc);
 	}
 	ussd_port_unregister(&c->port);
+	if (c->clock_fd.fd >= 0) {
+		osmo_fd_unregister(&c->clock_fd);
+		close(c->clock_fd.fd);
+		osmo_gettimeofday_override = false;
+	}
 	if (c->lfd.fd >= 0) {
 		osmo_fd_unregister(&c->lfd);
 		close(c->lfd.fd);
@@ -341,6 +425,7 @@ struct ctl *ctl_alloc(struct daemon *d, const char *path)
 	c->d = d;
 	c->path = talloc_strdup(c, path);
 	c->lfd.fd = -1;
+	c->clock_fd.fd = -1;
 	INIT_LLIST_HEAD(&c->conns);
 	c->port.name = "dial";
 	c->port.kind = "ctl";
@@ -366,6 +451,11 @@ struct ctl *ctl_alloc(struct daemon *d, const char *path)
 	if (osmo_fd_register(&c->lfd) < 0) {
 		close(fd);
 		c->lfd.fd = -1;
+		talloc_free(c);
+		return NULL;
+	}
+	if (d->cfg->control.test_clock && clock_start(c) < 0) {
+		LOGP(DCTL, LOGL_ERROR, "test clock: cannot start: %s\n", strerror(errno));
 		talloc_free(c);
 		return NULL;
 	}

@@ -18,6 +18,7 @@ struct sms_service;
 struct ctl;
 struct daemon_sync;
 struct cases_svc;
+struct ussd_case_ops;
 
 struct daemon {
 	void *ctx;
@@ -82,6 +83,8 @@ char *cases_svc_list(struct daemon *d, void *ctx, unsigned max);
 char *cases_svc_show(struct daemon *d, void *ctx, const char *arg);
 /* `yordamctl cases export [--decrypt]`: CSV of every case; NULL when cases are off. */
 char *cases_svc_export(struct daemon *d, void *ctx, bool decrypt);
+/* The operations the USSD engine files complaints through (benchmarks: bench/cases_intake.c); NULL when off. */
+const struct ussd_case_ops *cases_svc_ussd_ops(struct daemon *d);
 
 /* Pure parts, public for tests. The intake keywords (multilingual, matched like SMS keywords). */
 enum cases_svc_kw {

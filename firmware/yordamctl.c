@@ -34,6 +34,7 @@ static void usage(FILE *f)
 		   "  cases list                 the newest 100 cases (no personal data)\n"
 		   "  cases show CASE            one case with its personal data decrypted (logged)\n"
 		   "  cases export [--decrypt]   every case as CSV; personal data only with --decrypt\n"
+		   "  clock advance SECONDS      tests only (control.test_clock): move the daemon's clock ahead\n"
 		   "  sync status                last success, backlog, last error of the sync with the platform\n"
 		   "  sync now                   start a sync round now\n"
 		   "Options:\n"
@@ -292,6 +293,8 @@ int main(int argc, char **argv)
 	} else if (!strcmp(argv[0], "cases") && argc >= 2 && argc <= 3 && !strcmp(argv[1], "export") &&
 		   (argc == 2 || !strcmp(argv[2], "--decrypt"))) {
 		snprintf(req, sizeof(req), "cases export%s", argc == 3 ? " --decrypt" : "");
+	} else if (!strcmp(argv[0], "clock") && argc == 3 && !strcmp(argv[1], "advance") && !strchr(argv[2], '\n')) {
+		snprintf(req, sizeof(req), "clock advance %.20s", argv[2]);
 	} else if (!strcmp(argv[0], "sync") && argc == 2 && (!strcmp(argv[1], "status") || !strcmp(argv[1], "now"))) {
 		snprintf(req, sizeof(req), "sync %s", argv[1]);
 	} else if (!strcmp(argv[0], "sms") && argc >= 2) {

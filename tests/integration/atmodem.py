@@ -5,6 +5,7 @@
     m.deliver('+79161234567', 'Привет', coding='ucs2', concat=(0x42, 2, 1))
     m.submitted                      # every SMS-SUBMIT the host sent, decoded (Submit objects)
     m.fail_next_send(500)            # next AT+CMGS answers +CMS ERROR: 500
+    m.fail_sends_to['+99890...'] = 38  # every AT+CMGS to that number answers +CMS ERROR: 38
     m.hang(True)                     # stop answering (and stop echoing)
     m.unplug(); m.replug()           # the device vanishes (symlink removed, pty closed); returns
     m.ring('+998901112233')          # RING + +CLIP every second until ATH / AT+CHUP
@@ -249,6 +250,7 @@ class AtModem:
         self.cops_format = 0
         self.hanging = False
         self.cms_errors = []            # queued +CMS ERROR codes for the next AT+CMGS
+        self.fail_sends_to = {}         # number -> +CMS ERROR code for every AT+CMGS to it
         self.mr = 0
         self.calls_hung_up = 0
         self.resets = 0
@@ -629,8 +631,8 @@ class AtModem:
             return self._cms(304)  # invalid PDU mode parameter
         self.log('-> submit %r' % s)
         # The network takes a moment; libgammu collects the answer through GSM_ReadDevice.
-        if self.cms_errors:
-            code = self.cms_errors.pop(0)
+        if self.cms_errors or s.number in self.fail_sends_to:
+            code = self.cms_errors.pop(0) if self.cms_errors else self.fail_sends_to[s.number]
             s.error = code
             self.submitted.append(s)
             self.cond.notify_all()

@@ -11,3 +11,8 @@ set_tests_properties(integration_sms_at PROPERTIES LABELS integration TIMEOUT 30
 add_test(NAME integration_cases_sms COMMAND python3 ${CMAKE_CURRENT_LIST_DIR}/test_cases_sms.py)
 set_tests_properties(integration_cases_sms PROPERTIES LABELS integration TIMEOUT 300
 	ENVIRONMENT "YORDAM_SRC=${PROJECT_SOURCE_DIR};YORDAM_BUILD=${PROJECT_BINARY_DIR}")
+# Issue 4, staff phones on the AT modem emulator: notification content decoded from the PDUs, claim and answer
+# from the staff phone, escalation on a refused notification and on the (test) clock, nobody on duty, alerts.
+add_test(NAME integration_cases_staff COMMAND python3 ${CMAKE_CURRENT_LIST_DIR}/test_cases_staff.py)
+set_tests_properties(integration_cases_staff PROPERTIES LABELS integration TIMEOUT 300
+	ENVIRONMENT "YORDAM_SRC=${PROJECT_SOURCE_DIR};YORDAM_BUILD=${PROJECT_BINARY_DIR}")

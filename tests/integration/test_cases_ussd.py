@@ -1,12 +1,16 @@
 """A complaint filed over USSD through a real OsmoHLR (issue 4): the form in the bundled content,
 the case stored by the cases service, the case number shown on the final screen, and the on-duty
-staff member's notification queued in the SMS outbox (no modem here: it waits there)."""
+staff member's notification as it reaches the staff phone: decoded from the PDU the daemon submits
+to the AT modem emulator (the daemon's only modem)."""
 import os
 import re
+import shutil
 import sys
+import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import atmodem  # noqa: E402
 import gsupmsc  # noqa: E402
 import hlr as hlrmod  # noqa: E402
 from yordamd import SRC, Yordamd  # noqa: E402
@@ -27,13 +31,21 @@ class CasesUssd(unittest.TestCase):
     def setUp(self):
         self.hlr = hlrmod.Hlr(euse=['yordam'], routes=[('*100', 'yordam')]).start()
         hlrmod.LIVE.append(self.hlr)
+        self.mdir = tempfile.mkdtemp(prefix='yordam-cases-ussd-modem-')
+        self.m = atmodem.AtModem(self.mdir, name='usb-Yordam_Ussd-if00', log=os.path.join(self.mdir, 'emulator.log'))
+        self.m.start()
+        modem = f"""
+sms: {{ rate_limit = 0; retry_base = 1; }};
+modems = ( {{ name = "m1"; device = "{self.m.device}"; connection = "at"; poll_ms = 300; timeout_ms = 4000; }} );
+"""
         self.d = Yordamd(hlr_address=self.hlr.addr, content=os.path.join(SRC, 'menus', 'content'),
                          extra_gsup='msisdn_lookup = true; ctrl_address = "%s";' % self.hlr.addr,
-                         extra_config=CONFIG)
+                         extra_config=CONFIG + modem)
         self.d.name, self.d.log_path = 'yordamd', self.d.logpath
         hlrmod.LIVE.append(self.d)
         self.d.start()
         self.hlr.wait_peer('EUSE-yordam')
+        self.d.wait_status('m1: READY', 40)
         self.msc = self.hlr.msc()
 
     def tearDown(self):
@@ -41,6 +53,8 @@ class CasesUssd(unittest.TestCase):
         rc = self.d.stop()
         log = self.d.log_text()
         self.d.cleanup()
+        self.m.stop()
+        shutil.rmtree(self.mdir, ignore_errors=True)
         self.hlr.close()
         hlrmod.LIVE.clear()
         self.assertEqual(rc, 0, log[-3000:])
@@ -99,10 +113,20 @@ class CasesUssd(unittest.TestCase):
         rc, out, err = self.d.ctl('cases', 'show', '1234567')
         self.assertNotEqual(rc, 0)
         self.assertRegex(err, 'no such case|usage')
-        # the on-duty staff member's notification is queued for sending
-        rc, out, err = self.d.ctl('sms', 'outbox')
-        self.assertEqual(rc, 0, err)
-        self.assertRegex(out, r'to \+?\**201 ')
+        # the on-duty staff member's phone gets the notification: case number, category, country, language,
+        # the employer typed in the form, how to claim
+        grouped = case_no[:-4] + ' ' + case_no[-4:]
+
+        def note():
+            with self.m.lock:
+                return [x.text for x in self.m.submitted if x.number == STAFF and x.error is None and
+                        'Yordam case %s' % grouped in x.text]
+        self.assertTrue(self.m.wait_for(lambda: bool(note()), timeout=30), self.d.log_tail(30))
+        self.assertRegex(note()[0], r'^Yordam case %s: unpaid wages, [A-Z]{2}, en: Canaryemployer\. Reply OK %s$'
+                         % (grouped, case_no))
+        # and the caller gets the case number and PIN by SMS too
+        self.assertTrue(self.m.wait_for(lambda: any(x.number == '+' + MSISDN and grouped in x.text
+                                                    for x in self.m.submitted), timeout=30))
         # nothing personal in the clear in the database, its WAL or the log
         for name in ('yordam.db', 'yordam.db-wal', 'yordamd.log'):
             path = os.path.join(self.d.dir, name)
@@ -112,6 +136,45 @@ class CasesUssd(unittest.TestCase):
                 self.assertNotIn(b'Canaryemployer', data, name)
                 self.assertNotIn(MSISDN.encode(), data, name)
 
+    def test_callback_tells_when(self):
+        """'Call me back' over USSD: with the staff member on duty, "as soon as possible"; after OFF (sent from
+        the staff phone through the modem), the hours until the OFF ends."""
+        imsi = '90171%010d' % (os.getpid() % 10**6)
+        self.hlr.create_subscriber(imsi, msisdn=MSISDN)
+
+        def callback_screen():
+            r = self.msc.begin(imsi, '*100#')
+            sid = r.session_id
+            if '4 English' in r.text:
+                r = self.step(imsi, sid, '4', 'Language saved')
+            r = self.step(imsi, sid, '5')  # Hotlines
+            while 'Call me back' not in r.text and '9 ' in r.text:
+                r = self.step(imsi, sid, '9')
+            key = re.search(r'(\d) Call me back', r.text).group(1)
+            r = self.step(imsi, sid, key, 'call you back')
+            r = self.step(imsi, sid, '1')
+            self.assertTrue(r.final, r.text)
+            return r.text
+
+        self.assertIn('as soon as possible', callback_screen())
+        self.m.deliver(STAFF, 'OFF')
+        self.assertTrue(self.m.wait_for(lambda: any(x.number == STAFF and 'OFF until' in x.text
+                                                    for x in self.m.submitted), timeout=30), self.d.log_tail(30))
+        # a second request within the beep window is "already pending": file it from another subscriber
+        imsi = '90172%010d' % (os.getpid() % 10**6)
+        self.hlr.create_subscriber(imsi, msisdn='998931112244')
+        # the staff member is back when the OFF ends (the daemon says when, in UTC, to minute precision)
+        import datetime
+        off = [x.text for x in self.m.submitted if x.number == STAFF and 'OFF until' in x.text][0]
+        d, mo, h, mi = map(int, re.search(r'until (\d\d)\.(\d\d) (\d\d):(\d\d) UTC', off).groups())
+        now = datetime.datetime.now(datetime.timezone.utc)
+        until = now.replace(month=mo, day=d, hour=h, minute=mi, second=0, microsecond=0)
+        if until < now - datetime.timedelta(days=1):
+            until = until.replace(year=now.year + 1)
+        secs = (until - now).total_seconds()
+        text = callback_screen()
+        self.assertTrue(any('in about %d h' % n in text for n in {int(secs // 3600), -(-int(secs) // 3600),
+                                                                   -(-int(secs + 60) // 3600)}), (text, off))
 
 if __name__ == '__main__':
     hlrmod.run_tests()

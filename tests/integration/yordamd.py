@@ -20,10 +20,10 @@ class Yordamd:
     def __init__(self, hlr_address="127.0.0.1", euse="yordam", content=None, idle_timeout=60,
                  max_gsm7=128, max_ucs2=56, extra_gsup="", workdir=None, log_level="info",
                  reconnect_min_ms=200, reconnect_max_ms=1000, hlr_port=4222, extra_config="", gsup=True,
-                 resume_window=None):
+                 resume_window=None, test_clock=False):
         """extra_config is appended to the file (e.g. an `http = ( ... );` list); gsup=False
         leaves the gsup list out (a daemon serving only other ports); resume_window sets
-        ussd.resume_window when given."""
+        ussd.resume_window when given; test_clock turns on control.test_clock (`clock advance`)."""
         self.tmp = tempfile.TemporaryDirectory(prefix="yordamd-") if workdir is None else None
         self.dir = workdir or self.tmp.name
         self.content = content or os.path.join(SRC, "tests", "data", "ipack")
@@ -42,7 +42,7 @@ gsup = ( {{ name = "hlr"; euse = "{euse}"; address = "{hlr_address}"; port = {hl
 log: {{ level = "{log_level}"; timestamps = true; }};
 store: {{ path = "yordam.db"; key_file = "yordam.key"; }};
 content: {{ dir = "{self.content}"; fallback_language = "en"; import = "if-empty"; }};
-control: {{ socket = "yordamd.sock"; }};
+control: {{ socket = "yordamd.sock";{" test_clock = true;" if test_clock else ""} }};
 ussd: {{ idle_timeout = {idle_timeout}; {resume}dial_gsm7 = {max_gsm7}; dial_ucs2 = {max_ucs2}; }};
 {gsup_section}{extra_config}
 """)

@@ -1,4 +1,5 @@
-/* Unit tests for the early warning: employer-name normalisation and the sliding-window tracker. */
+/* Unit tests for the early warning: employer-name normalisation and the threshold rule on the store's counts
+ * (the same steps as firmware/cases_svc.c:warn_check). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -7,12 +8,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include <osmocom/core/talloc.h>
 
 #include <yordam/cases_warn.h>
+#include <yordam/store.h>
 
 #define DAY 86400
 #define T0  1772409600 /* 2026-03-02 00:00 UTC */
@@ -96,172 +99,162 @@ static void test_employer_normalise(void **state)
 	}
 }
 
-static struct cases_warn *tracker(void *ctx, unsigned threshold, unsigned capacity)
-{
-	struct cases_warn_cfg cfg = {.window = 7 * DAY, .threshold = threshold, .capacity = capacity};
-	struct cases_warn *w = cases_warn_alloc(ctx, &cfg);
+/* --- the threshold rule, on the store's counts, as firmware/cases_svc.c:warn_check() runs it ----------------- */
 
-	assert_non_null(w);
-	return w;
+struct sim {
+	void *ctx;
+	struct store *st;
+	char dir[64], path[96];
+	uint32_t number;
+	unsigned threshold;
+};
+
+static void sim_open(struct sim *s, unsigned threshold)
+{
+	memset(s, 0, sizeof(*s));
+	s->ctx = talloc_named_const(NULL, 0, "test");
+	snprintf(s->dir, sizeof(s->dir), "%s/yordam-warn-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	assert_non_null(mkdtemp(s->dir));
+	snprintf(s->path, sizeof(s->path), "%s/store.db", s->dir);
+	assert_int_equal(store_open(s->ctx, s->path, &s->st), 0);
+	s->threshold = threshold;
 }
 
-/* Five unpaid-wage complaints about the same employer within seven days, spelt three ways:
- * exactly one alert, at the fifth. */
+static void sim_close(struct sim *s)
+{
+	char p[128];
+
+	store_close(s->st);
+	unlink(s->path);
+	snprintf(p, sizeof(p), "%s-wal", s->path);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s-shm", s->path);
+	unlink(p);
+	rmdir(s->dir);
+	talloc_free(s->ctx);
+}
+
+/* The key of (category, country, employer as typed): the daemon uses a keyed hash of the same string; any
+ * injective map does here. */
+static void key_of(int category, const char *country, const char *employer, uint8_t key[32])
+{
+	char ident[64];
+
+	snprintf(ident, sizeof(ident), "%d:%s:%s", category, country, employer ? norm(employer) : "");
+	assert_true(strlen(ident) < 32);
+	memset(key, 0, 32);
+	memcpy(key, ident, strlen(ident));
+}
+
+/* One complaint at t, in its own transaction: 1 when it alerts (and the alert is recorded), else 0. */
+static int complaint(struct sim *s, int category, const char *country, const char *employer, int64_t t, int64_t window)
+{
+	static const uint8_t reporter[32] = {1};
+	uint8_t key[32];
+	struct store_case c = {0};
+	uint64_t seq;
+	int64_t last = 0;
+	long n;
+	int rc, alert;
+
+	key_of(category, country, employer, key);
+	assert_int_equal(store_begin(s->st), 0);
+	assert_int_equal(store_case_next_seq(s->st, &seq), 0);
+	c.id = (int64_t)seq + 1;
+	c.number = ++s->number;
+	c.kind = 1;
+	c.category = category;
+	memcpy(c.country, country, 3);
+	c.lang = "ru";
+	c.channel = 1;
+	c.state = 1;
+	c.reporter_key = reporter;
+	c.reporter_enc = "sealed";
+	c.reporter_enc_len = 6;
+	c.created = t;
+	c.warn_key = key;
+	assert_int_equal(store_case_add(s->st, &c), 0);
+	assert_int_equal(store_case_warn_count(s->st, key, t - window, &n), 0);
+	rc = store_case_alert_last(s->st, key, &last);
+	assert_true(rc == 0 || rc == -ENOENT);
+	alert = cases_warn_due(n, s->threshold, rc == 0, last, t, window);
+	if (alert) {
+		assert_int_equal(store_case_alert_add(s->st, category, country, "sealed", 6, t, (int)n, key), 0);
+	}
+	assert_int_equal(store_commit(s->st), 0);
+	return alert;
+}
+
+/* Five unpaid-wage complaints about the same employer within seven days, spelt several ways:
+ * exactly one alert, at the fifth; other categories, countries, employers do not count. */
 static void test_five_in_seven_days(void **state)
 {
-	void *ctx = talloc_named_const(NULL, 0, "test");
-	struct cases_warn *w = tracker(ctx, 5, 64);
 	static const char *spellings[] = {"ООО «Стройинвест»", "Stroyinvest LLC", "stroy-invest",   "СТРОЙИНВЕСТ",
 					  "Stroiinvest",       "Stroyinvest",	  "ooo stroyinvest"};
-	struct cases_warn_alert a;
-	char key[CASES_EMPLOYER_KEY_MAX + 1];
+	struct sim s;
 	int i, alerts = 0, rc;
 
+	sim_open(&s, 5);
+	/* noise on neighbouring keys first */
+	for (i = 0; i < 4; i++) {
+		assert_int_equal(complaint(&s, CASES_CAT_UNSAFE_WORK, "RU", spellings[0], T0 + i, 7 * DAY), 0);
+		assert_int_equal(complaint(&s, CASES_CAT_UNPAID_WAGES, "KZ", spellings[0], T0 + i, 7 * DAY), 0);
+		assert_int_equal(complaint(&s, CASES_CAT_UNPAID_WAGES, "RU", "Other Firm", T0 + i, 7 * DAY), 0);
+	}
 	for (i = 0; i < 7; i++) {
-		assert_true(cases_employer_normalise(spellings[i], strlen(spellings[i]), key) > 0);
-		rc = cases_warn_add(w, CASES_CAT_UNPAID_WAGES, "RU", key, T0 + i * DAY, false, &a);
-		assert_true(rc == 0 || rc == 1);
-		if (rc == 1) {
+		rc = complaint(&s, CASES_CAT_UNPAID_WAGES, "RU", spellings[i], T0 + i * DAY, 7 * DAY);
+		if (rc) {
 			alerts++;
 			assert_int_equal(i, 4);
-			assert_int_equal(a.category, CASES_CAT_UNPAID_WAGES);
-			assert_string_equal(a.country, "RU");
-			assert_string_equal(a.employer, key);
-			assert_int_equal(a.count, 5);
-			assert_int_equal(a.first, T0);
-			assert_int_equal(a.last, T0 + 4 * DAY);
 		}
 	}
 	assert_int_equal(alerts, 1);
-	assert_int_equal(cases_warn_count(w, CASES_CAT_UNPAID_WAGES, "ru", key, T0 + 6 * DAY), 5);
-	/* Another category, country or employer is another key. */
-	assert_int_equal(cases_warn_count(w, CASES_CAT_UNSAFE_WORK, "RU", key, T0 + 6 * DAY), 0);
-	assert_int_equal(cases_warn_count(w, CASES_CAT_UNPAID_WAGES, "KZ", key, T0 + 6 * DAY), 0);
-	assert_int_equal(cases_warn_keys(w), 1);
-
-	/* One window after the alert, the count is still at the threshold: a new alert (once). */
-	assert_int_equal(cases_warn_add(w, CASES_CAT_UNPAID_WAGES, "RU", key, T0 + 11 * DAY - 1, false, &a), 0);
-	assert_int_equal(cases_warn_add(w, CASES_CAT_UNPAID_WAGES, "RU", key, T0 + 11 * DAY, false, &a), 0);
-	/* window 4..11: 5,6,11-,11 = 4 in window -> no alert; one more makes 5 */
-	assert_int_equal(cases_warn_add(w, CASES_CAT_UNPAID_WAGES, "RU", key, T0 + 11 * DAY + 1, false, &a), 1);
-	assert_int_equal(cases_warn_add(w, CASES_CAT_UNPAID_WAGES, "RU", key, T0 + 11 * DAY + 2, false, &a), 0);
-	talloc_free(ctx);
+	/* One window after the alert (at T0 + 4d) the key may alert again, once, when 5 are in the window:
+	 * (T0 + 4d, T0 + 11d] holds 5d, 6d, then 11d - 1, 11d: 4 ... one more makes 5. */
+	assert_int_equal(complaint(&s, CASES_CAT_UNPAID_WAGES, "RU", "Stroyinvest", T0 + 11 * DAY - 1, 7 * DAY), 0);
+	assert_int_equal(complaint(&s, CASES_CAT_UNPAID_WAGES, "RU", "Stroyinvest", T0 + 11 * DAY, 7 * DAY), 0);
+	assert_int_equal(complaint(&s, CASES_CAT_UNPAID_WAGES, "RU", "Stroyinvest", T0 + 11 * DAY + 1, 7 * DAY), 1);
+	assert_int_equal(complaint(&s, CASES_CAT_UNPAID_WAGES, "RU", "Stroyinvest", T0 + 11 * DAY + 2, 7 * DAY), 0);
+	sim_close(&s);
 }
 
-/* Spread out, never five within seven days: no alert. */
+/* Spread out, never five within seven days: no alert; the window's edge; threshold 1. */
 static void test_sliding_window(void **state)
 {
-	void *ctx = talloc_named_const(NULL, 0, "test");
-	struct cases_warn *w = tracker(ctx, 5, 16);
-	struct cases_warn_alert a;
+	struct sim s;
 	int i;
 
+	sim_open(&s, 5);
 	for (i = 0; i < 30; i++) {
 		/* one every 2 days: (t - 7d, t] holds t, t-2d, t-4d, t-6d: never 5 */
-		assert_int_equal(
-			cases_warn_add(w, CASES_CAT_DOCUMENTS_RETAINED, "KZ", "", T0 + i * (DAY * 2), false, &a), 0);
+		assert_int_equal(complaint(&s, CASES_CAT_DOCUMENTS_RETAINED, "KZ", NULL, T0 + i * (DAY * 2), 7 * DAY),
+				 0);
 	}
-	assert_int_equal(cases_warn_count(w, CASES_CAT_DOCUMENTS_RETAINED, "KZ", "", T0 + 29 * 2 * DAY), 4);
+	sim_close(&s);
 	/* Exactly at the edge: a complaint 7 days old is out ((now - window, now]). */
-	w = tracker(ctx, 2, 16);
-	assert_int_equal(cases_warn_add(w, CASES_CAT_OTHER, "TR", "x", T0, false, &a), 0);
-	assert_int_equal(cases_warn_add(w, CASES_CAT_OTHER, "TR", "x", T0 + 7 * DAY, false, &a), 0);
-	assert_int_equal(cases_warn_add(w, CASES_CAT_OTHER, "TR", "x", T0 + 7 * DAY + 1, false, &a), 1);
+	sim_open(&s, 2);
+	assert_int_equal(complaint(&s, CASES_CAT_OTHER, "TR", "x", T0, 7 * DAY), 0);
+	assert_int_equal(complaint(&s, CASES_CAT_OTHER, "TR", "x", T0 + 7 * DAY, 7 * DAY), 0);
+	assert_int_equal(complaint(&s, CASES_CAT_OTHER, "TR", "x", T0 + 7 * DAY + 1, 7 * DAY), 1);
+	sim_close(&s);
 	/* Threshold 1: every new key alerts at once, then is quiet for a window. */
-	w = tracker(ctx, 1, 16);
-	assert_int_equal(cases_warn_add(w, CASES_CAT_VIOLENCE_TRAFFICKING, "TR", "", T0, false, &a), 1);
-	assert_int_equal(cases_warn_add(w, CASES_CAT_VIOLENCE_TRAFFICKING, "TR", "", T0 + DAY, false, &a), 0);
-	assert_int_equal(cases_warn_add(w, CASES_CAT_VIOLENCE_TRAFFICKING, "TR", "", T0 + 7 * DAY, false, &a), 1);
-	talloc_free(ctx);
+	sim_open(&s, 1);
+	assert_int_equal(complaint(&s, CASES_CAT_VIOLENCE_TRAFFICKING, "TR", NULL, T0, 7 * DAY), 1);
+	assert_int_equal(complaint(&s, CASES_CAT_VIOLENCE_TRAFFICKING, "TR", NULL, T0 + DAY, 7 * DAY), 0);
+	assert_int_equal(complaint(&s, CASES_CAT_VIOLENCE_TRAFFICKING, "TR", NULL, T0 + 7 * DAY, 7 * DAY), 1);
+	sim_close(&s);
 }
 
-/* After a restart the caller replays the last window from the store: counts come back, no alert
- * is repeated, and the next complaint behaves as if there had been no restart. */
-static void test_replay(void **state)
+/* The rule alone, including its guards. */
+static void test_due_rule(void **state)
 {
-	void *ctx = talloc_named_const(NULL, 0, "test");
-	struct cases_warn *w = tracker(ctx, 3, 16);
-	struct cases_warn_alert a;
-
-	assert_int_equal(cases_warn_add(w, CASES_CAT_UNSAFE_WORK, "KR", "hyundai", T0, true, &a), 0);
-	assert_int_equal(cases_warn_add(w, CASES_CAT_UNSAFE_WORK, "KR", "hyundai", T0 + 1, true, &a), 0);
-	assert_int_equal(cases_warn_add(w, CASES_CAT_UNSAFE_WORK, "KR", "hyundai", T0 + 2, true, &a), 0); /* crossed */
-	assert_int_equal(cases_warn_add(w, CASES_CAT_UNSAFE_WORK, "KR", "hyundai", T0 + 3, false, &a), 0);
-	assert_int_equal(cases_warn_count(w, CASES_CAT_UNSAFE_WORK, "KR", "hyundai", T0 + 3), 3);
-	/* Out of order (a clock step back): still counted, no crash, no double alert. */
-	assert_int_equal(cases_warn_add(w, CASES_CAT_UNSAFE_WORK, "KR", "hyundai", T0 - 3600, false, &a), 0);
-	talloc_free(ctx);
-}
-
-/* Memory is bounded: a full table evicts the key seen least recently, and says so. */
-static void test_bounded(void **state)
-{
-	void *ctx = talloc_named_const(NULL, 0, "test");
-	struct cases_warn *w = tracker(ctx, 3, 8);
-	struct cases_warn_alert a;
-	char key[16];
-	size_t before = talloc_total_size(ctx);
-	int i;
-
-	for (i = 0; i < 1000; i++) {
-		snprintf(key, sizeof(key), "employer%d", i);
-		assert_int_equal(cases_warn_add(w, CASES_CAT_UNPAID_WAGES, "RU", key, T0 + i, false, &a), 0);
-	}
-	assert_int_equal(cases_warn_keys(w), 8);
-	assert_int_equal(cases_warn_evictions(w), 992);
-	assert_int_equal(talloc_total_size(ctx), before);
-	/* The recent keys are still there and still count. */
-	assert_int_equal(cases_warn_count(w, CASES_CAT_UNPAID_WAGES, "RU", "employer999", T0 + 1000), 1);
-	assert_int_equal(cases_warn_count(w, CASES_CAT_UNPAID_WAGES, "RU", "employer0", T0 + 1000), 0);
-	/* A key that keeps being seen survives a flood of one-off keys. */
-	for (i = 0; i < 100; i++) {
-		snprintf(key, sizeof(key), "flood%d", i);
-		assert_int_equal(cases_warn_add(w, CASES_CAT_OTHER, "RU", key, T0 + 2000 + 2 * i, false, &a), 0);
-		if (i % 4 == 0) {
-			assert_true(cases_warn_add(w, CASES_CAT_UNPAID_WAGES, "RU", "busy", T0 + 2001 + 2 * i, false,
-						   &a) >= 0);
-		}
-	}
-	assert_int_equal(cases_warn_count(w, CASES_CAT_UNPAID_WAGES, "RU", "busy", T0 + 2200), 3);
-	assert_int_equal(cases_warn_keys(w), 8);
-	talloc_free(ctx);
-}
-
-static void test_bad_args(void **state)
-{
-	void *ctx = talloc_named_const(NULL, 0, "test");
-	struct cases_warn *w = tracker(ctx, 3, 8);
-	struct cases_warn_cfg cfg = {.window = 7 * DAY, .threshold = 3, .capacity = 8};
-	char long_key[CASES_EMPLOYER_KEY_MAX + 2];
-
-	memset(long_key, 'a', sizeof(long_key) - 1);
-	long_key[sizeof(long_key) - 1] = '\0';
-	assert_int_equal(cases_warn_add(w, 0, "RU", "", T0, false, NULL), -EINVAL);
-	assert_int_equal(cases_warn_add(w, 8, "RU", "", T0, false, NULL), -EINVAL);
-	assert_int_equal(cases_warn_add(w, CASES_CAT_OTHER, "R", "", T0, false, NULL), -EINVAL);
-	assert_int_equal(cases_warn_add(w, CASES_CAT_OTHER, "RUS", "", T0, false, NULL), -EINVAL);
-	assert_int_equal(cases_warn_add(w, CASES_CAT_OTHER, "R1", "", T0, false, NULL), -EINVAL);
-	assert_int_equal(cases_warn_add(w, CASES_CAT_OTHER, NULL, "", T0, false, NULL), -EINVAL);
-	assert_int_equal(cases_warn_add(w, CASES_CAT_OTHER, "RU", long_key, T0, false, NULL), -EINVAL);
-	assert_int_equal(cases_warn_add(w, CASES_CAT_OTHER, "RU", "", INT64_MAX, false, NULL), -EINVAL);
-	assert_int_equal(cases_warn_add(NULL, CASES_CAT_OTHER, "RU", "", T0, false, NULL), -EINVAL);
-	/* NULL employer = "", NULL alert is allowed. */
-	assert_int_equal(cases_warn_add(w, CASES_CAT_OTHER, "RU", NULL, T0, false, NULL), 0);
-	assert_int_equal(cases_warn_count(w, CASES_CAT_OTHER, "RU", "", T0), 1);
-	assert_true(cases_warn_cfg_valid(&cfg));
-	cfg.threshold = 0;
-	assert_false(cases_warn_cfg_valid(&cfg));
-	assert_null(cases_warn_alloc(ctx, &cfg));
-	cfg.threshold = CASES_WARN_MAX_THRESHOLD + 1;
-	assert_false(cases_warn_cfg_valid(&cfg));
-	cfg.threshold = 3;
-	cfg.window = 0;
-	assert_false(cases_warn_cfg_valid(&cfg));
-	cfg.window = DAY;
-	cfg.capacity = 0;
-	assert_false(cases_warn_cfg_valid(&cfg));
-	assert_false(cases_warn_cfg_valid(NULL));
-	talloc_free(ctx);
+	assert_false(cases_warn_due(4, 5, false, 0, T0, 7 * DAY));
+	assert_true(cases_warn_due(5, 5, false, 0, T0, 7 * DAY));
+	assert_true(cases_warn_due(9, 5, false, 0, T0, 7 * DAY));
+	assert_false(cases_warn_due(5, 5, true, T0 - 7 * DAY + 1, T0, 7 * DAY)); /* alerted within the window */
+	assert_true(cases_warn_due(5, 5, true, T0 - 7 * DAY, T0, 7 * DAY));	 /* one window ago */
+	assert_false(cases_warn_due(5, 0, false, 0, T0, 7 * DAY));		 /* threshold 0: off */
+	assert_false(cases_warn_due(5, 5, false, 0, T0, 0));			 /* no window */
 }
 
 int main(void)
@@ -270,9 +263,7 @@ int main(void)
 		cmocka_unit_test(test_employer_normalise),
 		cmocka_unit_test(test_five_in_seven_days),
 		cmocka_unit_test(test_sliding_window),
-		cmocka_unit_test(test_replay),
-		cmocka_unit_test(test_bounded),
-		cmocka_unit_test(test_bad_args),
+		cmocka_unit_test(test_due_rule),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -42,6 +42,7 @@ struct yordam_config {
 	} content;
 	struct {
 		char *socket;
+		bool test_clock; /* tests only: `yordamctl clock advance N` (firmware/ctl.c) */
 	} control;
 	struct {
 		int idle_timeout;
@@ -54,7 +55,7 @@ struct yordam_config {
 		char *tzdir;
 		unsigned claim_timeout, answer_timeout, on_max; /* seconds */
 		unsigned beep_window;				/* one callback per caller per window (s) */
-		unsigned warn_window, warn_threshold, warn_capacity;
+		unsigned warn_window, warn_threshold;
 	} cases;
 	unsigned n_staff;
 	struct config_staff staff[CONFIG_MAX_STAFF];
