@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
-# Complaint intake, piece by piece: case number, routing, early warning, the crypto of one
-# complaint, and a durable single-row commit through the store (a stand-in until the cases table
-# exists). Prints figures, asserts nothing. See bench/README.md ("Complaint intake").
+# Durable complaint intake through the wired daemon (daemon_init in-process, cases on, 20 staff, no modem, no
+# ports): cases per second by SMS (1 and 3 parts) and by the USSD form, p50/p99 per case, and the split of a case's
+# time into crypto, SQLite commit (fsync: the same run on a tmpfs) and the rest. Prints figures, asserts nothing.
+# See bench/README.md ("Complaint intake").
 #
-# Environment: BUILD (build directory; default build-bench, configured here as RelWithDebInfo
-# without sanitizers), NO_BUILD=1 (use BUILD as it is), DIR (where the store of the commit
-# measurement lives: its file system is what is measured; default a new directory under $TMPDIR),
-# COMMITS (commits per round, 200), SCALE (multiplies the in-memory operation counts, 1).
+# Environment: BUILD (build directory; default build-bench, configured here as RelWithDebInfo without sanitizers),
+# NO_BUILD=1 (use BUILD as it is), N (cases per workload, 2000), WARMUP (uncounted cases per workload, 50), DIR
+# (where the daemon's directory is made: its file system is what is measured; default $TMPDIR or /tmp), TMPFS
+# (the comparison run's directory, default /dev/shm; empty skips it), KEEP=1 (keep the daemon directories).
 set -euo pipefail
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${BUILD:-$SRC/build-bench}
-COMMITS=${COMMITS:-200}
-SCALE=${SCALE:-1}
+N=${N:-2000}
+WARMUP=${WARMUP:-50}
 LOG=$(mktemp "${TMPDIR:-/tmp}/yordam-cases-bench.XXXXXX")
 trap 'rm -f "$LOG"' EXIT
 
@@ -31,9 +32,15 @@ if grep -q '^YORDAM_SANITIZE:BOOL=ON' "$cache" || grep -q '^YORDAM_FUZZ:BOOL=ON'
 fi
 build_type=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$cache")
 
-args=(-c "$COMMITS" -n "$SCALE")
-[[ -n "${DIR:-}" ]] && args+=(-d "$DIR")
+dir=${DIR:-${TMPDIR:-/tmp}}
+args=(-n "$N" -w "$WARMUP" -d "$dir" -C "$SRC/tests/data/ipack")
+tmpfs=${TMPFS-/dev/shm}
+[[ -d "$tmpfs" ]] || tmpfs=""
+args+=(-t "$tmpfs")
+[[ -n "${KEEP:-}" ]] && args+=(-k)
+fs() { stat -f -c %T "$1" 2>/dev/null || echo '?'; }
 echo "cases_intake: $(nproc) cores, $build_type, $(date -u +%Y-%m-%dT%H:%MZ), load $(cut -d' ' -f1-3 /proc/loadavg)"
-# The store and the key file log their creation on stderr: keep it out of the figures.
+echo "DIR $dir ($(fs "$dir"))${tmpfs:+, comparison on $tmpfs ($(fs "$tmpfs"))}; $N cases per workload after $WARMUP"
+# The daemon logs its content import on stderr: keep it out of the figures (shown on failure).
 "$BIN" "${args[@]}" 2>"$LOG" || { cat "$LOG" >&2; exit 1; }
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
