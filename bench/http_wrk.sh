@@ -9,7 +9,8 @@
 #
 # Environment: BUILD (default build-bench, configured RelWithDebInfo without sanitizers if it has
 # no cache), NO_BUILD=1, CONNS (200), THREADS (2), DURATION (10s), WARMUP (3s), KEEP=1 (keep the
-# work directory with config and log).
+# work directory with config and log), PINNED=0 (skip the extra, informative run with yordamd and
+# wrk pinned to different cores; it runs by default on 2 or more cores when taskset exists).
 set -euo pipefail
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-$SRC/build-bench}
@@ -119,14 +120,52 @@ echo "yordamd ($(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$BUILD/CMakeCache.txt"
 	"wrk -t$THREADS -c$CONNS, $(nproc) cores shared by wrk and yordamd"
 # Warm-up: every phone number picks its language once (a store write), caches settle.
 wrk -t"$THREADS" -c"$CONNS" -d"$WARMUP" -s "$WORK/dialog.lua" "http://127.0.0.1:$PORT" >"$WORK/warmup.txt"
+
+# CPU time of yordamd (user, system) and of the whole host (idle) around a run: tells a saturated
+# daemon from a saturated host.
+cpu_snap() {
+	local st
+	st=$(cut -d')' -f2- "/proc/$DPID/stat")
+	echo "$(echo "$st" | awk '{print $12, $13}') $(awk '/^cpu /{print $2+$3+$4+$5+$6+$7+$8, $5+$6}' /proc/stat)" \
+		"$(date +%s.%N)"
+}
+cpu_report() { # before after requests
+	awk -v tck="$(getconf CLK_TCK)" -v req="$3" -v a="$1" -v b="$2" 'BEGIN {
+		split(a, x, " "); split(b, y, " "); wall = y[5] - x[5];
+		u = (y[1] - x[1]) / tck; s = (y[2] - x[2]) / tck;
+		printf "yordamd CPU: %.0f%% of one core (user %.0f%%, system %.0f%%), %.1f us per request; host idle %.0f%%\n",
+			100 * (u + s) / wall, 100 * u / wall, 100 * s / wall, (req > 0 ? 1e6 * (u + s) / req : 0),
+			100 * (y[4] - x[4]) / (y[3] - x[3]) }'
+}
+
+before=$(cpu_snap)
 out=$(wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency -s "$WORK/dialog.lua" "http://127.0.0.1:$PORT")
+after=$(cpu_snap)
 echo "$out" | sed -n '/Latency Distribution/,/requests in/p'
 res=$(echo "$out" | grep '^RESULT')
 echo "$res"
 p99=$(echo "$res" | sed -E 's/.*p99_ms=([0-9.]+).*/\1/')
 rps=$(echo "$res" | sed -E 's/.* rps=([0-9]+).*/\1/')
 echo "http port: $rps requests/s, p99 $p99 ms at $CONNS connections (target p99 <= 5 ms)"
+cpu_report "$before" "$after" "$(echo "$res" | sed -E 's/.*requests=([0-9]+).*/\1/')"
 "$YORDAMCTL" -s "$WORK/yordamd.sock" status | sed -n '/bench (http)/,+1p'
+
+# Informative only, not the issue's setup: the same load with yordamd on one core and wrk on the
+# others, so that neither preempts the other. Shows how much of the figure above is the two
+# sharing cores.
+read -r first others all < <(python3 -c 'import os; c = sorted(os.sched_getaffinity(0)); j = lambda l: ",".join(map(str, l)); print(c[0], j(c[1:]) or "-", j(c))')
+if [[ "${PINNED:-1}" != 0 && "$others" != - ]] && command -v taskset >/dev/null; then
+	taskset -a -p -c "$first" "$DPID" >/dev/null
+	before=$(cpu_snap)
+	out=$(taskset -c "$others" wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency -s "$WORK/dialog.lua" \
+		"http://127.0.0.1:$PORT")
+	after=$(cpu_snap)
+	taskset -a -p -c "$all" "$DPID" >/dev/null
+	res=$(echo "$out" | grep '^RESULT')
+	echo "informative, pinned (yordamd on CPU $first, wrk on CPU $others): ${res#RESULT }"
+	echo -n "informative, pinned: "
+	cpu_report "$before" "$after" "$(echo "$res" | sed -E 's/.*requests=([0-9]+).*/\1/')"
+fi
 kill "$DPID"
 wait "$DPID" && rc=0 || rc=$?
 DPID=

@@ -1,10 +1,14 @@
 /* Screens and navigation: the layout of a node's pages at a given screen size, the screen of one
- * page, and the caller's keys. Runs on every USSD step: no allocation (stack buffers only), and
- * the page boundaries are recomputed per call rather than cached, so nothing can go stale. */
+ * page, and the caller's keys. Runs on every USSD step, so the layout of a (node, language, caps)
+ * and its notice-free screens are computed once and kept with the tree (see "layout cache" below
+ * and menu.h); form screens, which carry a caller's answers, are laid out on every call. No
+ * allocation on the way of a screen except when the cache takes a new layout or screen. */
 #include <errno.h>
 #include <limits.h>
 #include <stdint.h>
 #include <string.h>
+
+#include <osmocom/core/talloc.h>
 
 #include <yordam/menu.h>
 #include <yordam/text.h>
@@ -18,6 +22,11 @@
 #define MENU_MIN_CAP 16
 /* Units kept for content when a heading is too long and must be cut. */
 #define CONTENT_MIN 6
+/* Layout cache: buckets of the hash by (node, language, caps), and the bytes it may hold per tree.
+ * A realistic pack (100 nodes, 4 languages, 3 screen sizes) needs well under half of it; past the
+ * bound, layouts are computed on every call as before, never dropped while in use. */
+#define CACHE_BUCKETS	256
+#define CACHE_BYTES_MAX (2u * 1024 * 1024)
 
 enum foot_item {
 	F_MORE,
@@ -28,6 +37,11 @@ enum foot_item {
 
 static const char *const foot_key[_NUM_F] = {"9", "0", "00"};
 static const enum menu_ui foot_ui[_NUM_F] = {MENU_UI_MORE, MENU_UI_BACK, MENU_UI_HOME};
+
+struct page {
+	size_t start, end; /* entries, or body bytes */
+	bool more;
+};
 
 /* The layout of one node in one language at one screen size. */
 struct lay {
@@ -45,14 +59,19 @@ struct lay {
 	long head_units;		     /* units reserved for the heading line */
 	unsigned n_items;		     /* menu and language kinds */
 	long item_units[MENU_MAX_CHILDREN];  /* "K text" */
-	char body[MENU_BODY_MAX];	     /* article and hotlines kinds: folded, white space trimmed */
+	const char *body;		     /* article and hotlines kinds: folded, white space trimmed */
 	size_t body_len;
-	char tmp[MENU_TEXT_MAX + 1];
+	const struct page *pages; /* every page, when known (a cached layout); else walked on demand */
+	long n_pages;
+	/* Scratch space, not part of a cached layout: bodybuf receives the body while it is laid
+	 * out (MENU_BODY_MAX bytes), tmp a folded text (MENU_TEXT_MAX + 1 bytes). */
+	char *bodybuf;
+	char *tmp;
 };
 
-struct page {
-	size_t start, end; /* entries, or body bytes */
-	bool more;
+struct lay_scratch {
+	char body[MENU_BODY_MAX];
+	char tmp[MENU_TEXT_MAX + 1];
 };
 
 static bool is_ws(char c)
@@ -104,14 +123,14 @@ static long fold(const char *s, size_t len, char *out, size_t outlen, bool gsm7_
 
 static long folded_units(struct lay *L, const char *s)
 {
-	long n = fold(s, strlen(s), L->tmp, sizeof(L->tmp), false);
+	long n = fold(s, strlen(s), L->tmp, MENU_TEXT_MAX + 1, false);
 
 	return n < 0 ? n : text_units(L->tmp, n, L->coding);
 }
 
 static int folded_coding(struct lay *L, const char *s)
 {
-	long n = fold(s, strlen(s), L->tmp, sizeof(L->tmp), false);
+	long n = fold(s, strlen(s), L->tmp, MENU_TEXT_MAX + 1, false);
 
 	return n < 0 ? (int)n : text_coding_of(L->tmp, n);
 }
@@ -157,31 +176,33 @@ static bool node_in_tree(const struct menu_tree *t, const struct menu_node *n)
 static int lay_body(struct lay *L)
 {
 	const struct menu_node *n = L->n;
+	char *b = L->bodybuf;
 	size_t start = 0;
 	long len;
 
 	if (L->form || n->kind == MENU_K_ARTICLE) {
-		const char *b = str_or_empty(L->form ? L->form->body : n->body[L->lang]);
-		len = fold(b, strlen(b), L->body, sizeof(L->body), false);
+		const char *src = str_or_empty(L->form ? L->form->body : n->body[L->lang]);
+		len = fold(src, strlen(src), b, MENU_BODY_MAX, false);
 	} else {
-		len = menu_hotline_body(L->t, n, L->lang, L->body, sizeof(L->body));
+		len = menu_hotline_body(L->t, n, L->lang, b, MENU_BODY_MAX);
 		if (len >= 0) {
-			len = fold(L->body, len, L->body, sizeof(L->body), false);
+			len = fold(b, len, b, MENU_BODY_MAX, false);
 		}
 	}
 	if (len < 0) {
 		return -EINVAL;
 	}
 	/* Trimmed at both ends, so that a page cut always leaves something for the next page. */
-	while ((long)start < len && is_ws(L->body[start])) {
+	while ((long)start < len && is_ws(b[start])) {
 		start++;
 	}
-	while (len > (long)start && is_ws(L->body[len - 1])) {
+	while (len > (long)start && is_ws(b[len - 1])) {
 		len--;
 	}
-	memmove(L->body, L->body + start, len - start);
+	memmove(b, b + start, len - start);
 	L->body_len = len - start;
-	L->body[L->body_len] = '\0';
+	b[L->body_len] = '\0';
+	L->body = b;
 	return 0;
 }
 
@@ -228,8 +249,10 @@ static int lay_setup_form(struct lay *L, const struct menu_tree *t, const struct
 	L->form = form;
 	L->heading = str_or_empty(n->kind == MENU_K_LANGUAGE ? t->ui[MENU_UI_CHOOSE_LANG][lang] : n->title[lang]);
 	L->n_items = 0;
+	L->body = "";
 	L->body_len = 0;
-	L->body[0] = '\0';
+	L->pages = NULL;
+	L->n_pages = 0;
 	if (form) {
 		L->heading = str_or_empty(form->heading);
 		if (form->items && form->n_items > MENU_MAX_CHILDREN) {
@@ -372,8 +395,9 @@ static int lay_setup_form(struct lay *L, const struct menu_tree *t, const struct
 }
 
 /* Walk the pages up to page want (all of them for UINT_MAX); fills *pg for page want when it
- * exists. Returns the page count (of all pages, when want is past the end) or -errno. */
-static long lay_pages_menu(const struct lay *L, unsigned want, struct page *pg)
+ * exists, and all[p] for each page p < n_all walked (all may be NULL). Returns the page count (of
+ * all pages, when want is past the end) or -errno. */
+static long lay_pages_menu(const struct lay *L, unsigned want, struct page *pg, struct page *all, long n_all)
 {
 	size_t start = 0, end;
 	unsigned p;
@@ -403,6 +427,9 @@ static long lay_pages_menu(const struct lay *L, unsigned want, struct page *pg)
 		if (p == want && pg) {
 			*pg = cur;
 		}
+		if (all && (long)p < n_all) {
+			all[p] = cur;
+		}
 		if (!cur.more) {
 			return p + 1;
 		}
@@ -410,7 +437,7 @@ static long lay_pages_menu(const struct lay *L, unsigned want, struct page *pg)
 	}
 }
 
-static long lay_pages_text(const struct lay *L, unsigned want, struct page *pg)
+static long lay_pages_text(const struct lay *L, unsigned want, struct page *pg, struct page *all, long n_all)
 {
 	size_t pos = 0;
 	unsigned p;
@@ -449,6 +476,9 @@ static long lay_pages_text(const struct lay *L, unsigned want, struct page *pg)
 		if (p == want && pg) {
 			*pg = cur;
 		}
+		if (all && (long)p < n_all) {
+			all[p] = cur;
+		}
 		if (!cur.more) {
 			return p + 1;
 		}
@@ -461,12 +491,186 @@ static int lay_setup(struct lay *L, const struct menu_tree *t, const struct menu
 	return lay_setup_form(L, t, n, lang, caps, NULL);
 }
 
-static long lay_pages(const struct lay *L, unsigned want, struct page *pg)
+static long lay_pages_walk(const struct lay *L, unsigned want, struct page *pg, struct page *all, long n_all)
 {
 	if (lay_is_list(L)) {
-		return lay_pages_menu(L, want, pg);
+		return lay_pages_menu(L, want, pg, all, n_all);
 	}
-	return lay_pages_text(L, want, pg);
+	return lay_pages_text(L, want, pg, all, n_all);
+}
+
+/* The page count, and page want in *pg when it exists: from the page table of a cached layout,
+ * else walked. */
+static long lay_pages(const struct lay *L, unsigned want, struct page *pg)
+{
+	if (L->pages) {
+		if (pg && want < (unsigned long)L->n_pages) {
+			*pg = L->pages[want];
+		}
+		return L->n_pages;
+	}
+	return lay_pages_walk(L, want, pg, NULL, 0);
+}
+
+/* --- layout cache ------------------------------------------------------------------------
+ *
+ * A layout depends on the tree, the node, the language and the caps, nothing else: no caller
+ * data. A built tree is never changed (new content is a new tree, and the old one is freed with
+ * its cache), so an entry is right for as long as its tree lives and needs no invalidation; the
+ * key holds the node pointer, not its id, so two trees can never share an entry. Entries are
+ * never evicted either: once the tree's budget is spent, further layouts are computed per call,
+ * so a layout or screen handed out stays valid while the tree lives. */
+
+struct lay_entry {
+	struct lay_entry *next; /* bucket chain */
+	const struct menu_node *n;
+	unsigned lang, gsm7, ucs2;
+	struct lay lay;	    /* body and pages point into this entry; no scratch */
+	char **screen;	    /* [lay.n_pages]: the screen without a notice, NULL until first rendered */
+	size_t *screen_len; /* [lay.n_pages] */
+};
+
+struct menu_render_cache {
+	bool off;
+	size_t bytes;
+	struct menu_render_cache_stats st;
+	struct lay_entry *bucket[CACHE_BUCKETS];
+};
+
+static unsigned cache_hash(const struct menu_node *n, unsigned lang, const struct menu_caps *caps)
+{
+	uint64_t p = (uint64_t)(uintptr_t)n;
+	uint32_t h = (uint32_t)(p >> 4) ^ (uint32_t)(p >> 32);
+
+	h = (h ^ lang * 0x9E3779B1u ^ caps->gsm7 * 0x85EBCA77u ^ caps->ucs2 * 0xC2B2AE3Du) * 0x9E3779B1u;
+	return h >> 24; /* CACHE_BUCKETS == 256 */
+}
+
+/* The tree's cache, made on first use (NULL when off or out of memory: render uncached). The only
+ * member of a built tree that ever changes, hence the cast: trees are talloc objects (made by
+ * menu_build_finish), never const objects, and the cache goes with the tree. */
+static struct menu_render_cache *cache_of(const struct menu_tree *t)
+{
+	struct menu_tree *mt = (struct menu_tree *)t;
+
+	if (!t) {
+		return NULL;
+	}
+	if (!t->render_cache) {
+		mt->render_cache = talloc_zero(mt, struct menu_render_cache);
+	}
+	return t->render_cache && !t->render_cache->off ? t->render_cache : NULL;
+}
+
+static struct lay_entry *cache_find(struct menu_render_cache *rc, unsigned h, const struct menu_node *n, unsigned lang,
+				    const struct menu_caps *caps)
+{
+	struct lay_entry *e;
+
+	for (e = rc->bucket[h]; e; e = e->next) {
+		if (e->n == n && e->lang == lang && e->gsm7 == caps->gsm7 && e->ucs2 == caps->ucs2) {
+			return e;
+		}
+	}
+	return NULL;
+}
+
+/* Keep a copy of the layout L (just set up, scratch body) with its page table; NULL when over
+ * budget or out of memory. */
+static struct lay_entry *cache_add(struct menu_render_cache *rc, unsigned h, const struct lay *L,
+				   const struct menu_caps *caps)
+{
+	long np = lay_pages_walk(L, UINT_MAX, NULL, NULL, 0);
+	struct lay_entry *e;
+	struct page *pages;
+	size_t need;
+	char *body;
+
+	if (np <= 0) {
+		return NULL;
+	}
+	need = sizeof(*e) + L->body_len + 1 + (size_t)np * (sizeof(*pages) + sizeof(char *) + sizeof(size_t));
+	if (rc->bytes + need > CACHE_BYTES_MAX) {
+		return NULL;
+	}
+	e = talloc_zero(rc, struct lay_entry);
+	pages = e ? talloc_array(e, struct page, np) : NULL;
+	body = e ? talloc_memdup(e, L->body, L->body_len + 1) : NULL;
+	if (e) {
+		e->screen = talloc_zero_array(e, char *, np);
+		e->screen_len = talloc_zero_array(e, size_t, np);
+	}
+	if (!pages || !body || !e->screen || !e->screen_len || lay_pages_walk(L, UINT_MAX, NULL, pages, np) != np) {
+		talloc_free(e);
+		return NULL;
+	}
+	e->n = L->n;
+	e->lang = L->lang;
+	e->gsm7 = caps->gsm7;
+	e->ucs2 = caps->ucs2;
+	e->lay = *L;
+	e->lay.body = body;
+	e->lay.pages = pages;
+	e->lay.n_pages = np;
+	e->lay.bodybuf = NULL;
+	e->lay.tmp = NULL;
+	e->next = rc->bucket[h];
+	rc->bucket[h] = e;
+	rc->bytes += need;
+	rc->st.entries++;
+	rc->st.bytes = rc->bytes;
+	return e;
+}
+
+static void cache_screen(struct menu_render_cache *rc, struct lay_entry *e, unsigned page, const char *scr, size_t len)
+{
+	if (page >= (unsigned long)e->lay.n_pages || e->screen[page] || rc->bytes + len + 1 > CACHE_BYTES_MAX) {
+		return;
+	}
+	e->screen[page] = talloc_memdup(e, scr, len + 1);
+	if (e->screen[page]) {
+		e->screen_len[page] = len;
+		rc->bytes += len + 1;
+		rc->st.bytes = rc->bytes;
+	}
+}
+
+/* The layout of node n in t for lang and caps into *L (tmp and bodybuf from sc): a copy of the
+ * cached one, or set up now (and cached when there is room). *ep gets the cache entry or NULL.
+ * 0 or -EINVAL. */
+static int lay_get(struct lay *L, struct lay_scratch *sc, const struct menu_tree *t, const struct menu_node *n,
+		   unsigned lang, const struct menu_caps *caps, struct lay_entry **ep)
+{
+	struct menu_render_cache *rc = caps ? cache_of(t) : NULL;
+	struct lay_entry *e = NULL;
+	unsigned h = 0;
+
+	*ep = NULL;
+	if (rc) {
+		/* Only pointers are compared: a node of another tree (or none) is never found. */
+		h = cache_hash(n, lang, caps);
+		e = cache_find(rc, h, n, lang, caps);
+		if (e) {
+			rc->st.hits++;
+		} else {
+			rc->st.misses++;
+		}
+	}
+	if (!e) {
+		L->bodybuf = sc->body;
+		L->tmp = sc->tmp;
+		if (lay_setup(L, t, n, lang, caps) < 0) {
+			return -EINVAL;
+		}
+		e = rc ? cache_add(rc, h, L, caps) : NULL;
+		if (!e) {
+			return 0;
+		}
+	}
+	*L = e->lay;
+	L->tmp = sc->tmp;
+	*ep = e;
+	return 0;
 }
 
 struct out {
@@ -495,7 +699,7 @@ static void put_str(struct out *o, const char *s)
  * characters. Returns the units used. */
 static long put_cut(struct lay *L, struct out *o, const char *s, long budget, bool gsm7_only, bool word_break)
 {
-	long n = fold(s, strlen(s), L->tmp, sizeof(L->tmp), gsm7_only), cut, u;
+	long n = fold(s, strlen(s), L->tmp, MENU_TEXT_MAX + 1, gsm7_only), cut, u;
 
 	if (n < 0 || budget < 0) {
 		o->err = -EINVAL;
@@ -546,29 +750,82 @@ static int render_lay(struct lay *Lp, unsigned page, const char *notice, char *o
 int menu_render(const struct menu_tree *t, const struct menu_cursor *c, unsigned lang, const struct menu_caps *caps,
 		const char *notice, char *out, size_t outlen, unsigned *n_pages)
 {
+	struct lay_scratch sc;
+	struct lay_entry *e;
 	struct lay L;
+	int rc;
 
 	if (!c || !out || !outlen) {
 		return -EINVAL;
 	}
-	if (lay_setup(&L, t, c->node, lang, caps) < 0) {
+	if (lay_get(&L, &sc, t, c->node, lang, caps, &e) < 0) {
 		return -EINVAL;
 	}
-	return render_lay(&L, c->page, notice, out, outlen, n_pages);
+	if (notice && !*notice) {
+		notice = NULL;
+	}
+	if (e && !notice && c->page < (unsigned long)L.n_pages && e->screen[c->page]) {
+		size_t len = e->screen_len[c->page];
+
+		t->render_cache->st.screen_hits++;
+		if (len + 1 > outlen) {
+			return -ENOSPC;
+		}
+		memcpy(out, e->screen[c->page], len + 1);
+		if (n_pages) {
+			*n_pages = L.n_pages;
+		}
+		return (int)len;
+	}
+	rc = render_lay(&L, c->page, notice, out, outlen, n_pages);
+	if (rc >= 0 && e && !notice) {
+		cache_screen(t->render_cache, e, c->page, out, rc);
+	}
+	return rc;
 }
 
+/* Never cached: a form screen carries what this caller answered. */
 int menu_render_form(const struct menu_tree *t, const struct menu_form_screen *f, unsigned page, unsigned lang,
 		     const struct menu_caps *caps, const char *notice, char *out, size_t outlen, unsigned *n_pages)
 {
+	struct lay_scratch sc;
 	struct lay L;
 
 	if (!f || !out || !outlen || (f->items && !f->n_items)) {
 		return -EINVAL;
 	}
+	L.bodybuf = sc.body;
+	L.tmp = sc.tmp;
 	if (lay_setup_form(&L, t, f->at, lang, caps, f) < 0) {
 		return -EINVAL;
 	}
 	return render_lay(&L, page, notice, out, outlen, n_pages);
+}
+
+void menu_render_cache_stats(const struct menu_tree *t, struct menu_render_cache_stats *st)
+{
+	if (!st) {
+		return;
+	}
+	memset(st, 0, sizeof(*st));
+	if (t && t->render_cache) {
+		*st = t->render_cache->st;
+	}
+}
+
+void menu_render_cache_enable(const struct menu_tree *t, bool on)
+{
+	struct menu_tree *mt = (struct menu_tree *)t;
+
+	if (!t) {
+		return;
+	}
+	if (!t->render_cache) {
+		mt->render_cache = talloc_zero(mt, struct menu_render_cache);
+	}
+	if (t->render_cache) {
+		t->render_cache->off = !on;
+	}
 }
 
 static int render_lay(struct lay *Lp, unsigned page, const char *notice, char *out, size_t outlen, unsigned *n_pages)
@@ -689,6 +946,8 @@ static unsigned page_of_item(const struct lay *L, unsigned idx)
 enum menu_action menu_input(const struct menu_tree *t, struct menu_cursor *c, unsigned *lang,
 			    const struct menu_caps *caps, const char *input)
 {
+	struct lay_scratch sc;
+	struct lay_entry *ent;
 	struct lay L;
 	const struct menu_node *n;
 	const char *s, *e;
@@ -712,7 +971,7 @@ enum menu_action menu_input(const struct menu_tree *t, struct menu_cursor *c, un
 		c->page = 0;
 		return MENU_A_SHOW;
 	}
-	if (e - s != 1 || lay_setup(&L, t, c->node, *lang, caps) < 0) {
+	if (e - s != 1 || lay_get(&L, &sc, t, c->node, *lang, caps, &ent) < 0) {
 		return MENU_A_INVALID;
 	}
 	np = lay_pages(&L, UINT_MAX, NULL);
@@ -731,7 +990,7 @@ enum menu_action menu_input(const struct menu_tree *t, struct menu_cursor *c, un
 		}
 		for (k = 0; k < n->parent->n_child && n->parent->child[k] != n; k++) {
 		}
-		if (lay_setup(&L, t, n->parent, *lang, caps) < 0) {
+		if (lay_get(&L, &sc, t, n->parent, *lang, caps, &ent) < 0) {
 			return MENU_A_INVALID;
 		}
 		c->node = n->parent;

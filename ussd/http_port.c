@@ -29,7 +29,8 @@
 #include <yordam/http_req.h>
 #include <yordam/log.h>
 
-#define DIALOG_HASH_BITS 10
+/* Up to SESSIONS_MAX open and LINGER_MAX ended dialogs: short chains at 16384 buckets (128 KiB). */
+#define DIALOG_HASH_BITS 14
 #define REPLAY_HASH_BITS 10
 /* An ended dialog is kept this long to answer a gateway's retry of its last request with the
  * same final screen, instead of starting a new dialog under the old session id. */
@@ -53,6 +54,7 @@ struct http_dialog {
 	struct hlist_node node;	  /* hp->dialogs by session id */
 	struct llist_head linger; /* hp->lingering, oldest first, while lingering */
 	struct http_port *hp;
+	uint32_t hash;		   /* str_hash(sid) */
 	struct ussd_session *sess; /* NULL once released */
 	char sid[HTTP_SID_MAX + 1];
 	char phone[HTTP_PHONE_MAX + 1];
@@ -80,10 +82,10 @@ struct http_conn {
 	char addr[INET6_ADDRSTRLEN];
 	bool allowed;  /* allow-listed address */
 	bool req_seen; /* bytes of a request have arrived; it is not answered yet */
+	bool served;   /* a request was answered on this connection */
 	bool cut;
 	struct timespec t_idle; /* connection start or last answer */
 	struct timespec req_t0; /* first byte of the request (to within a housekeeping tick) */
-	uint64_t bytes_idle;	/* TCP bytes received up to t_idle */
 	/* the request */
 	bool is_end;
 	bool answered; /* a response is queued early; discard the body */
@@ -154,19 +156,37 @@ static uint32_t str_hash(const char *s)
 
 static void house_arm(struct http_port *hp);
 
-/* Bytes the kernel has received on fd: tells a client that started a request from an idle one
- * before libmicrohttpd has a complete request line to show us. */
-static uint64_t tcp_bytes_received(int fd)
+/* The kernel's view of fd: tells a client that started a request from an idle one before
+ * libmicrohttpd has a complete request line to show us. false when unknown. */
+static bool tcp_info_get(int fd, struct tcp_info *ti)
+{
+	socklen_t len = sizeof(*ti);
+
+	memset(ti, 0, sizeof(*ti));
+	return fd >= 0 && getsockopt(fd, IPPROTO_TCP, TCP_INFO, ti, &len) == 0 &&
+	       len >= offsetof(struct tcp_info, tcpi_bytes_received) + sizeof(ti->tcpi_bytes_received);
+}
+
+/* The kernel stamps the last data received in jiffies (1-10 ms); this is well above two of them. */
+#define RECV_STAMP_SLACK_MS 25
+
+/* Has an idle connection (!req_seen) received data since its idle start? Housekeeping asks, so
+ * that answering a request costs no system call. Before its first request, any byte received
+ * counts. After one, the kernel's time of the last data received (tcpi_last_data_recv) is
+ * compared with the idle start: the previous request's bytes came before that start, so an idle
+ * connection is never taken for a slow one; but a client that sends the start of a request within
+ * the slack of our answer and then stalls is not seen, and is cut as idle, after conn_timeout. */
+static bool conn_got_data(const struct http_conn *hc, long idle_ms)
 {
 	struct tcp_info ti;
-	socklen_t len = sizeof(ti);
 
-	memset(&ti, 0, sizeof(ti));
-	if (fd < 0 || getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0 ||
-	    len < offsetof(struct tcp_info, tcpi_bytes_received) + sizeof(ti.tcpi_bytes_received)) {
-		return 0;
+	if (!tcp_info_get(hc->fd, &ti)) {
+		return false;
 	}
-	return ti.tcpi_bytes_received;
+	if (!hc->served) {
+		return ti.tcpi_bytes_received > 0;
+	}
+	return idle_ms > RECV_STAMP_SLACK_MS && (long)ti.tcpi_last_data_recv < idle_ms - RECV_STAMP_SLACK_MS;
 }
 
 static void conn_request_seen(struct http_conn *hc)
@@ -181,11 +201,12 @@ static void conn_request_seen(struct http_conn *hc)
 
 static struct http_dialog *dialog_find(struct http_port *hp, const char *sid)
 {
+	uint32_t h = str_hash(sid);
 	struct http_dialog *d;
 
-	hash_for_each_possible(hp->dialogs, d, node, str_hash(sid))
+	hash_for_each_possible(hp->dialogs, d, node, h)
 	{
-		if (!strcmp(d->sid, sid)) {
+		if (d->hash == h && !strcmp(d->sid, sid)) {
 			return d;
 		}
 	}
@@ -222,17 +243,34 @@ static void dialog_linger(struct http_dialog *d)
 	house_arm(hp);
 }
 
+/* *dst = a copy of s under ctx, in the buffer *dst already has when it is large enough: a dialog
+ * keeps its last screen and text on every step. 0 or -ENOMEM (*dst unchanged). */
+static int str_set(void *ctx, char **dst, const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *p = *dst;
+
+	if (!p || talloc_get_size(p) < n) {
+		p = talloc_strdup(ctx, s);
+		if (!p) {
+			return -ENOMEM;
+		}
+		talloc_free(*dst);
+		*dst = p;
+		return 0;
+	}
+	memcpy(p, s, n);
+	return 0;
+}
+
 static int http_port_tx(struct ussd_session *sess, const char *text, bool final)
 {
 	struct http_dialog *d = ussd_session_port_data(sess);
 	struct http_port *hp = d->hp;
-	char *copy = talloc_strdup(d, text);
 
-	if (!copy) {
+	if (str_set(d, &d->last, text) < 0) {
 		return -ENOMEM;
 	}
-	talloc_free(d->last);
-	d->last = copy;
 	d->last_final = final;
 	if (hp->ans_d == d) {
 		snprintf(hp->ans, sizeof(hp->ans), "%s %s", final ? "END" : "CON", text);
@@ -470,7 +508,10 @@ static void req_reset(struct http_conn *hc)
 	hc->signed_ok = false;
 	hc->ts[0] = '\0';
 	hc->sig[0] = '\0';
-	TALLOC_FREE(hc->body);
+	/* The buffer stays for the next request on the connection. */
+	if (hc->body) {
+		hc->body[0] = '\0';
+	}
 	hc->body_len = 0;
 }
 
@@ -563,7 +604,8 @@ static enum MHD_Result answer_dialog(struct http_port *hp, struct http_conn *hc,
 		d->hp = hp;
 		OSMO_STRLCPY_ARRAY(d->sid, rq->session);
 		OSMO_STRLCPY_ARRAY(d->phone, rq->phone);
-		hash_add(hp->dialogs, &d->node, str_hash(d->sid));
+		d->hash = str_hash(d->sid);
+		hash_add(hp->dialogs, &d->node, d->hash);
 		http_phone_mask(rq->phone, masked);
 		LOGHP(hp, LOGL_INFO, "new dialog from %s on %s\n", masked, rq->service);
 		hp->ans_d = d;
@@ -577,8 +619,6 @@ static enum MHD_Result answer_dialog(struct http_port *hp, struct http_conn *hc,
 			d->sess = sess;
 		}
 	} else {
-		char *prev;
-
 		hp->ans_d = d;
 		step = http_text_step(d->prev_text, rq->text, &news);
 		if (step == HTTP_STEP_RETRY) {
@@ -588,11 +628,7 @@ static enum MHD_Result answer_dialog(struct http_port *hp, struct http_conn *hc,
 			hp->st.answered++;
 			return reply(hc, c, MHD_HTTP_OK, body);
 		}
-		prev = talloc_strdup(d, rq->text);
-		if (prev) {
-			talloc_free(d->prev_text);
-			d->prev_text = prev;
-		}
+		str_set(d, &d->prev_text, rq->text);
 		if (step == HTTP_STEP_EXTEND) {
 			/* Several new inputs at once (a gateway that batched, or a lost answer): each in
 			 * turn, as a caller would have typed them. */
@@ -710,12 +746,14 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *c, const char
 			LOGHP(hp, LOGL_INFO, "%s: body over %u bytes, closing\n", hc->addr, hp->cfg.max_body);
 			return MHD_NO;
 		}
-		nb = talloc_realloc_size(hc, hc->body, hc->body_len + n + 1);
-		if (!nb) {
-			return MHD_NO;
+		if (talloc_get_size(hc->body) < hc->body_len + n + 1) {
+			nb = talloc_realloc_size(hc, hc->body, hc->body_len + n + 1);
+			if (!nb) {
+				return MHD_NO;
+			}
+			hc->body = nb;
 		}
-		memcpy(nb + hc->body_len, upload_data, n);
-		hc->body = nb;
+		memcpy(hc->body + hc->body_len, upload_data, n);
 		hc->body_len += n;
 		hc->body[hc->body_len] = '\0';
 		*upload_data_size = 0;
@@ -740,8 +778,8 @@ static void completed_cb(void *cls, struct MHD_Connection *c, void **req_cls, en
 
 	if (hc) {
 		hc->req_seen = false;
+		hc->served = true;
 		mono_now(&hc->t_idle);
-		hc->bytes_idle = tcp_bytes_received(hc->fd);
 		req_reset(hc);
 	}
 }
@@ -774,7 +812,7 @@ static void conn_cb(void *cls, struct MHD_Connection *c, void **socket_context, 
 	addr_str(ci ? ci->client_addr : NULL, hc->addr, sizeof(hc->addr));
 	hc->allowed = addr_allowed(hp, ci ? ci->client_addr : NULL);
 	mono_now(&hc->t_idle);
-	if (tcp_bytes_received(hc->fd)) {
+	if (conn_got_data(hc, 0)) {
 		conn_request_seen(hc);
 	}
 	llist_add_tail(&hc->entry, &hp->conns);
@@ -847,7 +885,7 @@ static void house_cb(void *data)
 		if (hc->cut || hc->fd < 0) {
 			continue;
 		}
-		if (!hc->req_seen && tcp_bytes_received(hc->fd) > hc->bytes_idle) {
+		if (!hc->req_seen && conn_got_data(hc, ms_since(&hc->t_idle))) {
 			conn_request_seen(hc);
 		}
 		/* A request must be complete within the gateway's deadline of its first byte; an

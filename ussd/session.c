@@ -64,7 +64,7 @@ struct ussd_engine {
 	struct osmo_tdef tdefs[2];
 	uint32_t next_id;
 	unsigned resume_window_s;
-	DECLARE_HASHTABLE(resume, 8);
+	DECLARE_HASHTABLE(resume, 12); /* up to RESUME_MAX entries: short chains */
 	struct llist_head resume_lru;
 	unsigned n_resume;
 	/* Safety net on the monotonic clock: libosmocore timers follow the wall clock, which a board

@@ -822,6 +822,151 @@ static void test_form_kinds(void **state)
 	talloc_free(ctx);
 }
 
+/* --- layout cache ------------------------------------------------------------------------ */
+
+#define N_CAPS (sizeof(caps_list) / sizeof(caps_list[0]))
+
+/* Every screen (with and without notices, one page past the end too) and every key of every
+ * node of t, cached, is that of ref, the same pack with its cache off. The caps vary fastest,
+ * then the language, so a cache that confused either would answer from a neighbour's entry. */
+static void same_as_uncached(const struct menu_tree *t, const struct menu_tree *ref)
+{
+	static const char *const keys[] = {"0", "9", "1", "2", "8", "00", " 1 ", "x"};
+	char a[1024], b[1024];
+	unsigned round, ci, i, lang, p, k;
+
+	assert_int_equal(t->n_nodes, ref->n_nodes);
+	for (round = 0; round < 2; round++) {
+		for (i = 0; i < t->n_nodes; i++) {
+			for (lang = 0; lang < t->n_lang; lang++) {
+				for (ci = 0; ci < N_CAPS; ci++) {
+					const struct menu_caps *caps = &caps_list[ci];
+					const char *notices[] = {NULL, t->ui[MENU_UI_INVALID][lang], "Уведомление 😀"};
+					struct menu_cursor ct = {t->nodes[i], 0}, cr = {ref->nodes[i], 0};
+					unsigned npt = 0, npr = 0, lt, lr;
+					int rt, rr;
+
+					rr = menu_render(ref, &cr, lang, caps, NULL, b, sizeof(b), &npr);
+					assert_true(rr > 0);
+					for (p = 0; p <= npr; p++) {
+						for (k = 0; k < 3; k++) {
+							ct.page = cr.page = p;
+							rt = menu_render(t, &ct, lang, caps, notices[k], a, sizeof(a),
+									 &npt);
+							rr = menu_render(ref, &cr, lang, caps, notices[k], b, sizeof(b),
+									 &npr);
+							assert_int_equal(rt, rr);
+							if (rr > 0) {
+								assert_string_equal(a, b);
+								assert_int_equal(npt, npr);
+							}
+						}
+					}
+					for (p = 0; p < npr; p++) {
+						for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+							enum menu_action at, ar;
+
+							ct = (struct menu_cursor){t->nodes[i], p};
+							cr = (struct menu_cursor){ref->nodes[i], p};
+							lt = lr = lang;
+							at = menu_input(t, &ct, &lt, caps, keys[k]);
+							ar = menu_input(ref, &cr, &lr, caps, keys[k]);
+							assert_int_equal(at, ar);
+							assert_string_equal(ct.node->id, cr.node->id);
+							assert_int_equal(ct.page, cr.page);
+							assert_int_equal(lt, lr);
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+static void test_render_cache_same_screens(void **state)
+{
+	void *ctx = talloc_new(NULL);
+	struct msgs m = {0};
+	struct menu_report rep = {.cb = collect, .data = &m};
+	struct menu_tree *t = load_basic(ctx, &rep), *ref = load_basic(ctx, &rep);
+	struct menu_render_cache_stats st;
+	struct menu_caps caps = {128, 56};
+	struct menu_cursor c = {t->root, 0};
+	char out[1024];
+	unsigned np;
+	int len;
+
+	menu_render_cache_enable(ref, false);
+	same_as_uncached(t, ref);
+	menu_render_cache_stats(t, &st);
+	assert_true(st.hits > 0);
+	assert_true(st.screen_hits > 0);
+	assert_int_equal(st.entries, t->n_nodes * t->n_lang * N_CAPS);
+	assert_true(st.bytes > 0);
+	menu_render_cache_stats(ref, &st);
+	assert_int_equal(st.hits + st.misses + st.entries, 0);
+
+	/* A kept screen still honours the caller's buffer size. */
+	len = menu_render(t, &c, 0, &caps, NULL, out, sizeof(out), &np);
+	assert_true(len > 0);
+	assert_int_equal(menu_render(t, &c, 0, &caps, NULL, out, len, &np), -ENOSPC);
+	assert_int_equal(menu_render(t, &c, 0, &caps, NULL, out, len + 1, &np), len);
+	talloc_free(ctx);
+}
+
+static const char wolf[] = "[node art]\n"
+			   "parent = home\n"
+			   "kind = article\n"
+			   "title.en = Wolf\n"
+			   "body.en = The grey wolf sleeps.\n";
+
+/* New content is a new tree: the screens of the old one are never shown again, even when the new
+ * tree has the same node IDs and lands where the old one was. */
+static void test_render_cache_content_replaced(void **state)
+{
+	void *ctx = talloc_new(NULL);
+	struct menu_report rep = {0};
+	struct menu_caps caps = {48, 20};
+	struct menu_tree *t, *u;
+	struct menu_cursor c;
+	unsigned np, lang, round;
+	char out[1024];
+
+	for (round = 0; round < 8; round++) {
+		t = parse_mini(ctx, fox, "en", &rep);
+		assert_non_null(t);
+		render(t, "art", 0, 0, &caps, NULL, out, &np);
+		render(t, "art", 0, 0, &caps, NULL, out, &np);
+		assert_string_equal(out, "Fox\nThe quick brown fox jumps over\n9 More 0 Back");
+		assert_int_equal(np, 2);
+		c = (struct menu_cursor){menu_node_by_id(t, "art"), 0};
+		lang = 0;
+		assert_int_equal(menu_input(t, &c, &lang, &caps, "9"), MENU_A_SHOW);
+		/* the import path: the old tree is freed, the new one parsed (often at its address) */
+		talloc_free(t);
+		u = parse_mini(ctx, wolf, "en", &rep);
+		assert_non_null(u);
+		render(u, "art", 0, 0, &caps, NULL, out, &np);
+		assert_string_equal(out, "Wolf\nThe grey wolf sleeps.\n0 Back");
+		assert_int_equal(np, 1);
+		c = (struct menu_cursor){menu_node_by_id(u, "art"), 0};
+		assert_int_equal(menu_input(u, &c, &lang, &caps, "9"), MENU_A_INVALID);
+		talloc_free(u);
+	}
+	/* Two trees alive at once each keep their own. */
+	t = parse_mini(ctx, fox, "en", &rep);
+	u = parse_mini(ctx, wolf, "en", &rep);
+	render(t, "art", 0, 0, &caps, NULL, out, &np);
+	render(u, "art", 0, 0, &caps, NULL, out, &np);
+	assert_string_equal(out, "Wolf\nThe grey wolf sleeps.\n0 Back");
+	render(t, "art", 0, 0, &caps, NULL, out, &np);
+	assert_string_equal(out, "Fox\nThe quick brown fox jumps over\n9 More 0 Back");
+	/* A node of another tree is refused, never answered from a cache entry. */
+	c = (struct menu_cursor){menu_node_by_id(u, "art"), 0};
+	assert_int_equal(menu_render(t, &c, 0, &caps, NULL, out, sizeof(out), &np), -EINVAL);
+	talloc_free(ctx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -840,6 +985,8 @@ int main(void)
 		cmocka_unit_test(test_store_roundtrip),
 		cmocka_unit_test(test_bundled_picker_one_screen),
 		cmocka_unit_test(test_form_kinds),
+		cmocka_unit_test(test_render_cache_same_screens),
+		cmocka_unit_test(test_render_cache_content_replaced),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -135,6 +135,9 @@ struct menu_tree {
 	struct menu_hotline **hotlines;
 	unsigned n_hotlines;
 	const char *ui[_NUM_MENU_UI_ALL][MENU_MAX_LANG];
+	/* The rendering's layouts and screens (see menu_render): made on first use, freed with the
+	 * tree. The only member that changes once the tree is built. */
+	struct menu_render_cache *render_cache;
 };
 
 /* Problems found while loading: errors make the load fail; warnings (e.g. a missing translation
@@ -191,9 +194,25 @@ enum menu_action menu_input(const struct menu_tree *t, struct menu_cursor *c, un
 /* Render the screen at cursor in language lang, folded (TEXT_FOLD_UZ) and cut to caps, footer
  * included, into out (NUL-terminated UTF-8). notice (may be NULL) is a line shown first, e.g. the
  * invalid-input text; it is part of the budget. *n_pages gets the node's page count.
- * Returns the byte length, or -ENOSPC if outlen is too small, -EINVAL on a bad cursor. */
+ * Returns the byte length, or -ENOSPC if outlen is too small, -EINVAL on a bad cursor.
+ *
+ * The layout of a (node, language, caps) and its screens without a notice are computed once and
+ * kept in the tree (t->render_cache, at most 2 MiB; past that, computed per call): a built tree
+ * never changes and new content is a new tree, so nothing can go stale. menu_input uses the same
+ * layouts; menu_render_form screens are never kept. So menu_render and menu_input write to a
+ * const tree: do not call them on one tree from two threads at once. */
 int menu_render(const struct menu_tree *t, const struct menu_cursor *c, unsigned lang, const struct menu_caps *caps,
 		const char *notice, char *out, size_t outlen, unsigned *n_pages);
+
+struct menu_render_cache_stats {
+	unsigned long hits, misses; /* layout look-ups */
+	unsigned long screen_hits;  /* screens served whole */
+	unsigned entries;	    /* layouts kept */
+	size_t bytes;		    /* of layouts and screens kept */
+};
+void menu_render_cache_stats(const struct menu_tree *t, struct menu_render_cache_stats *st);
+/* Off: every call computes its layout and screen (kept entries stay, unused). Tests compare. */
+void menu_render_cache_enable(const struct menu_tree *t, bool on);
 
 /* One screen of a form (complaint, callback, status), laid out by the same paginator as the
  * nodes: a list (items != NULL: "K item" per entry, keys 1..n_items, at most MENU_MAX_CHILDREN)
