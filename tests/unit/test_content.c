@@ -22,45 +22,7 @@
 
 #include "daemon.h"
 
-#define MAX_MSGS 64
-
-struct msgs {
-	unsigned n;
-	char msg[MAX_MSGS][512];
-	bool error[MAX_MSGS];
-};
-
-static void collect(void *data, bool error, const char *msg)
-{
-	struct msgs *m = data;
-
-	if (m->n < MAX_MSGS) {
-		snprintf(m->msg[m->n], sizeof(m->msg[0]), "%s", msg);
-		m->error[m->n] = error;
-		m->n++;
-	}
-}
-
-static bool has_msg(const struct msgs *m, bool error, const char *text)
-{
-	unsigned i;
-
-	for (i = 0; i < m->n; i++) {
-		if (m->error[i] == error && strstr(m->msg[i], text)) {
-			return true;
-		}
-	}
-	return false;
-}
-
-static void dump_msgs(const struct msgs *m)
-{
-	unsigned i;
-
-	for (i = 0; i < m->n; i++) {
-		fprintf(stderr, "  %s: %s\n", m->error[i] ? "error" : "warning", m->msg[i]);
-	}
-}
+#include "report_msgs.h"
 
 /* A complete pack in English and Russian with a complaint, a callback and a status node. */
 static const char pack_head[] = "[language en]\n"
