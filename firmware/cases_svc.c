@@ -1016,9 +1016,8 @@ static int staff_cmd(struct cases_svc *cs, void *tmp, unsigned who, const struct
 
 	if (cmd->type == CASES_CMD_ON || cmd->type == CASES_CMD_OFF) {
 		struct cases_override ov;
-		char when[32];
-		time_t t;
-		struct tm tm;
+		struct cases_local l;
+		const struct cases_tz *tz = cases_roster_tz(cs->roster, who);
 
 		cases_override_for(cs->roster, who, cmd->type == CASES_CMD_ON ? CASES_DUTY_ON : CASES_DUTY_OFF, now,
 				   cs->d->cfg->cases.on_max, &ov);
@@ -1026,10 +1025,11 @@ static int staff_cmd(struct cases_svc *cs, void *tmp, unsigned who, const struct
 		if (rc < 0) {
 			return rc;
 		}
-		t = (time_t)ov.until;
-		gmtime_r(&t, &tm);
-		strftime(when, sizeof(when), "%d.%m %H:%M UTC", &tm);
-		*reply = talloc_asprintf(tmp, "Yordam: %s until %s.", cmd->type == CASES_CMD_ON ? "ON" : "OFF", when);
+		/* in the staff member's own time zone, as their duty hours are written */
+		cases_tz_local(tz, ov.until, &l);
+		*reply = talloc_asprintf(tmp, "Yordam: %s until %02d.%02d %02d:%02d %s.",
+					 cmd->type == CASES_CMD_ON ? "ON" : "OFF", l.mday, l.month, l.hour, l.min,
+					 cases_tz_name(tz) ?: "UTC");
 		LOGC(LOGL_INFO, "%s is %s\n", cases_roster_name(cs->roster, who),
 		     cmd->type == CASES_CMD_ON ? "on" : "off");
 		if (cmd->type == CASES_CMD_ON) {

@@ -163,12 +163,15 @@ modems = ( {{ name = "m1"; device = "{self.m.device}"; connection = "at"; poll_m
         # a second request within the beep window is "already pending": file it from another subscriber
         imsi = '90172%010d' % (os.getpid() % 10**6)
         self.hlr.create_subscriber(imsi, msisdn='998931112244')
-        # the staff member is back when the OFF ends (the daemon says when, in UTC, to minute precision)
+        # the staff member is back when the OFF ends (the daemon says when, to the minute, in the staff member's zone)
         import datetime
+        import zoneinfo
         off = [x.text for x in self.m.submitted if x.number == STAFF and 'OFF until' in x.text][0]
-        d, mo, h, mi = map(int, re.search(r'until (\d\d)\.(\d\d) (\d\d):(\d\d) UTC', off).groups())
-        now = datetime.datetime.now(datetime.timezone.utc)
-        until = now.replace(month=mo, day=d, hour=h, minute=mi, second=0, microsecond=0)
+        d, mo, h, mi, zone = re.search(r'until (\d\d)\.(\d\d) (\d\d):(\d\d) ([\w/]+)\.', off).groups()
+        self.assertEqual(zone, 'Asia/Tashkent', off)
+        tz = zoneinfo.ZoneInfo(zone)
+        now = datetime.datetime.now(tz)
+        until = now.replace(month=int(mo), day=int(d), hour=int(h), minute=int(mi), second=0, microsecond=0)
         if until < now - datetime.timedelta(days=1):
             until = until.replace(year=now.year + 1)
         secs = (until - now).total_seconds()

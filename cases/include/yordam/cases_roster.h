@@ -95,7 +95,8 @@ int cases_roster_compile(void *ctx, const struct cases_staff *staff, size_t n, c
 			 struct cases_roster **out, char **errors);
 size_t cases_roster_count(const struct cases_roster *r);
 const char *cases_roster_name(const struct cases_roster *r, unsigned i);
-const char *cases_roster_phone(const struct cases_roster *r, unsigned i); /* normalised "+998..." */
+const char *cases_roster_phone(const struct cases_roster *r, unsigned i);	  /* normalised "+998..." */
+const struct cases_tz *cases_roster_tz(const struct cases_roster *r, unsigned i); /* the staff member's zone */
 bool cases_roster_supervisor(const struct cases_roster *r, unsigned i);
 /* Index of the staff member with this (normalised or not) phone number, or -ENOENT / -EINVAL. */
 int cases_roster_find_phone(const struct cases_roster *r, const char *phone);
