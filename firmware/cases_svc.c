@@ -626,6 +626,13 @@ static int notify_failed(void *data, int64_t out_id)
 	if (rc == 0 && c.state == CASES_ST_NOTIFIED) {
 		rc = escalate(cs, tmp, &c, CASES_EV_NOTIFY_FAILED, now_s());
 		osmo_timer_schedule(&cs->timer, 0, 0); /* re-arm on the new deadline */
+		if (rc < 0) {
+			/* Never hold up the outbox's results for this: the case keeps its claim deadline, which
+			 * escalates it later (a failing store fails the outbox's commit anyway). */
+			LOGC(LOGL_ERROR, "case %" PRId64 ": cannot escalate after a failed notification: %s\n", id,
+			     strerror(-rc));
+			rc = 0;
+		}
 	}
 	talloc_free(tmp);
 	return rc == -ENOENT ? 0 : rc;
