@@ -10,7 +10,9 @@
 # Environment: BUILD (default build-bench, configured RelWithDebInfo without sanitizers if it has
 # no cache), NO_BUILD=1, CONNS (200), THREADS (2), DURATION (10s), WARMUP (3s), KEEP=1 (keep the
 # work directory with config and log), PINNED=0 (skip the extra, informative run with yordamd and
-# wrk pinned to different cores; it runs by default on 2 or more cores when taskset exists).
+# wrk pinned to different cores; it runs by default on 2 or more cores when taskset exists),
+# OPEN_RATES ("2000 10000": requests/s of the informative open-loop runs, bench/http_open_loop.py;
+# "" skips them), OPEN_SECONDS (10).
 set -euo pipefail
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-$SRC/build-bench}
@@ -166,6 +168,15 @@ if [[ "${PINNED:-1}" != 0 && "$others" != - ]] && command -v taskset >/dev/null;
 	echo -n "informative, pinned: "
 	cpu_report "$before" "$after" "$(echo "$res" | sed -E 's/.*requests=([0-9]+).*/\1/')"
 fi
+
+# Informative only, the other question: at a stated rate (open loop, bench/http_open_loop.py),
+# how long does a gateway wait? Latency counted from when each request was due. The generator is
+# Python on the same cores, so its own delays are included (pessimistic).
+for rate in ${OPEN_RATES-2000 10000}; do
+	res=$(python3 "$SRC/bench/http_open_loop.py" 127.0.0.1 "$PORT" --conns "$CONNS" --rate "$rate" \
+		--seconds "${OPEN_SECONDS:-10}")
+	echo "informative, open loop: ${res#RESULT_OPEN }"
+done
 kill "$DPID"
 wait "$DPID" && rc=0 || rc=$?
 DPID=
