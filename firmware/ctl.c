@@ -44,7 +44,8 @@ struct ctl_conn {
 	char *out; /* talloc buffer of pending output */
 	size_t out_len, out_off;
 	struct ussd_session *sess;
-	bool closing; /* close once output is flushed */
+	char msisdn[24]; /* dial CODE +NUMBER: the console caller stands for that phone (forms, cases) */
+	bool closing;	 /* close once output is flushed */
 };
 
 struct ctl {
@@ -105,10 +106,32 @@ static void ctl_port_release(struct ussd_session *sess)
 	cc->sess = NULL;
 }
 
+static const char *ctl_port_msisdn(struct ussd_session *sess)
+{
+	struct ctl_conn *cc = ussd_session_port_data(sess);
+
+	return cc && cc->msisdn[0] ? cc->msisdn : NULL;
+}
+
 static const struct ussd_port_ops ctl_port_ops = {
 	.tx = ctl_port_tx,
 	.release = ctl_port_release,
+	.msisdn = ctl_port_msisdn,
 };
+
+/* "+" and 5..15 digits: an ID given as an international phone number. */
+static bool is_phone(const char *id)
+{
+	size_t n = 0;
+
+	if (!id || *id++ != '+') {
+		return false;
+	}
+	while (id[n] >= '0' && id[n] <= '9') {
+		n++;
+	}
+	return !id[n] && n >= 5 && n <= 15;
+}
 
 static void cmd_dial(struct ctl_conn *cc, char *args)
 {
@@ -123,8 +146,10 @@ static void cmd_dial(struct ctl_conn *cc, char *args)
 		conn_send(cc, "ERR", "a dialog is already open on this connection\n");
 		return;
 	}
-	/* The console caller is a subscriber of its own, kept apart from real IMSIs. */
+	/* The console caller is a subscriber of its own, kept apart from real IMSIs; an ID that is a phone number
+	 * is also its number, as OsmoHLR's look-up gives a phone's (so the complaint form can file a case). */
 	snprintf(subscriber, sizeof(subscriber), "ctl:%s", id ? id : "console");
+	OSMO_STRLCPY_ARRAY(cc->msisdn, is_phone(id) ? id : "");
 	cc->sess = ussd_session_start(&cc->ctl->port, subscriber, code, cc);
 	if (!cc->sess) {
 		conn_send(cc, "ERR", "could not start a dialog (see the daemon's log)\n");

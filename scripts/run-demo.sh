@@ -38,4 +38,4 @@ build/firmware/yordamctl -c board/demo.conf status
 echo
 echo "Dialling *100# - type a number and Enter; 0 back, 00 home, 9 more; Ctrl-D hangs up."
 echo
-build/firmware/yordamctl -c board/demo.conf dial '*100#' --as demo
+build/firmware/yordamctl -c board/demo.conf dial '*100#' --as +447700900123

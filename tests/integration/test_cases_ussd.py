@@ -178,6 +178,21 @@ modems = ( {{ name = "m1"; device = "{self.m.device}"; connection = "at"; poll_m
         text = callback_screen()
         self.assertTrue(any('in about %d h' % n in text for n in {int(secs // 3600), -(-int(secs) // 3600),
                                                                    -(-int(secs + 60) // 3600)}), (text, off))
+    def test_console_dial_as_a_phone(self):
+        """yordamctl dial --as +NUMBER stands for that phone, so an operator can file a test complaint from
+        the console; an ID that is not a number cannot file one (no number to answer)."""
+        keys = '4\n4\n8\n1\n1\nConsoleco\n1\n1\n1\n'
+        rc, out, err = self.d.ctl('dial', '*100#', '--as', '+998931119999', stdin=keys)
+        self.assertIn('Complaint saved', out, out + err)
+        m = re.search(r'Case number: (\d{7,12})', out)
+        self.assertIsNotNone(m, out)
+        rc, out2, err = self.d.ctl('cases', 'show', m.group(1))
+        self.assertIn('+998931119999', out2)
+        self.assertIn('Consoleco', out2)
+        rc, out, err = self.d.ctl('dial', '*100#', '--as', 'operator', stdin=keys)
+        self.assertNotIn('Complaint saved', out)
+        self.assertIn('not saved', out)
+
 
 if __name__ == '__main__':
     hlrmod.run_tests()
