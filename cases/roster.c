@@ -465,6 +465,11 @@ const char *cases_roster_name(const struct cases_roster *r, unsigned i)
 	return r && i < r->n ? r->e[i].name : NULL;
 }
 
+const char *cases_roster_language(const struct cases_roster *r, unsigned i, unsigned k)
+{
+	return r && i < r->n && k < r->e[i].n_lang ? r->e[i].lang[k] : NULL;
+}
+
 const struct cases_tz *cases_roster_tz(const struct cases_roster *r, unsigned i)
 {
 	return r && i < r->n ? r->e[i].tz : NULL;

@@ -11,7 +11,9 @@
  *
  * Reporter-facing texts come from the content pack ([ui] keys sms_case_*, case_state_*, when_*:
  * docs/content-format.md), in the case's language; built-in English only when the pack lacks them.
- * Staff-facing texts (notifications, command answers) are English: staff work with the commands.
+ * Staff-facing texts (notifications, command answers: staff_*) come from the pack too, in the staff member's
+ * language (the first of their roster languages the pack has, else the fallback); the commands themselves
+ * (OK, R, DONE, INFO, ON, OFF) and the internal state names stay as they are.
  *
  * What is stored in clear, what is sealed: docs/cases.md section 1. The journal records ("case")
  * carry no personal data at all: case number, kind, category, country, language, channel, state,
@@ -22,6 +24,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <time.h>
 
@@ -139,21 +142,102 @@ static const char *const builtin_en[_NUM_MENU_UI_ALL] = {
 	[MENU_UI_STATE_CLOSED] = "closed",
 	[MENU_UI_WHEN_SOON] = "as soon as possible",
 	[MENU_UI_WHEN_HOURS] = "in about {hours} h",
+	[MENU_UI_STAFF_NEW] =
+		"Yordam case {case}: {category}, {country}, {lang}{escalated}: {excerpt}. Reply OK {digits}",
+	[MENU_UI_STAFF_ESCALATED] = "(escalated)",
+	[MENU_UI_STAFF_CALLBACK] = "Yordam case {case}: CALLBACK, {country}, {lang}. Call {phone}. Reply OK {digits}",
+	[MENU_UI_STAFF_REMIND] = "Yordam: case {case} still waits for your reply (R {case} ...).",
+	[MENU_UI_STAFF_TOOK_OVER] = "Yordam: {name} took over case {case}.",
+	[MENU_UI_STAFF_DUTY] = "Yordam: {mode} until {until}.",
+	[MENU_UI_STAFF_NO_CASE] = "Yordam: no case {case}.",
+	[MENU_UI_STAFF_TAKEN] = "Yordam: case {case} is {name}'s.",
+	[MENU_UI_STAFF_SOMEONE] = "someone else",
+	[MENU_UI_STAFF_STATE] = "Yordam: case {case} is {state}.",
+	[MENU_UI_STAFF_INFO] =
+		"Yordam case {case}: {kind}, {category}, {country}, {lang}, {state}, escalations {escalations}{text}",
+	[MENU_UI_STAFF_YOURS] = "Yordam: case {case} is yours.",
+	[MENU_UI_STAFF_REPLIED] = "Yordam: case {case} reply sent.",
+	[MENU_UI_STAFF_CLOSED] = "Yordam: case {case} closed.",
+	[MENU_UI_STAFF_ALERT] = "Yordam alert: {count} {category} complaints, {country}, {employer}, within {window}. "
+				"Latest: case {case} (INFO {case}).",
+	[MENU_UI_STAFF_EMPLOYER] = "employer '{employer}'",
+	[MENU_UI_STAFF_NO_EMPLOYER] = "employer not given",
+	[MENU_UI_STAFF_DAYS] = "{n} days",
+	[MENU_UI_STAFF_HOURS] = "{n} hours",
 };
 
-/* A reporter-facing text in lang (a pack language code), else the pack's fallback language, else built-in. */
-static const char *ui_text(const struct cases_svc *cs, const char *lang, enum menu_ui k)
+/* Text k in the pack's language li, else the pack's fallback language, else built-in. */
+static const char *ui_text_at(const struct cases_svc *cs, int li, enum menu_ui k)
 {
 	const struct menu_tree *t = cs->d->tree;
-	int li = t && lang ? menu_lang_index(t, lang) : -ENOENT;
 
-	if (t && li >= 0 && t->ui[k][li]) {
+	if (t && li >= 0 && (unsigned)li < t->n_lang && t->ui[k][li]) {
 		return t->ui[k][li];
 	}
 	if (t && t->ui[k][t->fallback]) {
 		return t->ui[k][t->fallback];
 	}
 	return builtin_en[k] ? builtin_en[k] : "";
+}
+
+/* A reporter-facing text in lang (a pack language code), else the pack's fallback language, else built-in. */
+static const char *ui_text(const struct cases_svc *cs, const char *lang, enum menu_ui k)
+{
+	const struct menu_tree *t = cs->d->tree;
+
+	return ui_text_at(cs, t && lang ? menu_lang_index(t, lang) : -ENOENT, k);
+}
+
+/* The pack language staff member i reads: the first of their roster languages the pack has (a tag without a
+ * subtag, "uz", takes the pack's first "uz-..."), else the pack's fallback language; -1 without a pack. */
+static int staff_lang(const struct cases_svc *cs, unsigned i)
+{
+	const struct menu_tree *t = cs->d->tree;
+	const char *tag;
+	unsigned k, l;
+
+	if (!t) {
+		return -1;
+	}
+	for (k = 0; (tag = cases_roster_language(cs->roster, i, k)); k++) {
+		size_t n = strlen(tag);
+
+		for (l = 0; l < t->n_lang && l < MENU_MAX_LANG; l++) {
+			const char *code = t->lang_code[l];
+
+			if (code && (!strcasecmp(code, tag) ||
+				     (!strchr(tag, '-') && !strncasecmp(code, tag, n) && code[n] == '-'))) {
+				return (int)l;
+			}
+		}
+	}
+	return (int)t->fallback;
+}
+
+/* The language code an SMS in pack language li is queued with. */
+static const char *staff_code(const struct cases_svc *cs, int li)
+{
+	const struct menu_tree *t = cs->d->tree;
+
+	return t && li >= 0 && (unsigned)li < t->n_lang && t->lang_code[li] ? t->lang_code[li] : "en";
+}
+
+/* A category as staff read it: in English the service's own label ("unpaid wages"), in another language the
+ * pack's category list entry (case_cat_*) when it has one of its own. */
+static const char *staff_category(const struct cases_svc *cs, int li, int category, const char *unknown)
+{
+	const struct menu_tree *t = cs->d->tree;
+	const char *code = staff_code(cs, li);
+	const char *label = cases_category_label(category);
+
+	if (!label) {
+		return unknown;
+	}
+	if (t && li >= 0 && (unsigned)li < t->n_lang && strncasecmp(code, "en", 2) != 0 &&
+	    t->ui[MENU_UI_CASE_CAT1 + category - CASES_CAT_MIN][li]) {
+		return t->ui[MENU_UI_CASE_CAT1 + category - CASES_CAT_MIN][li];
+	}
+	return label;
 }
 
 struct tvar {
@@ -198,6 +282,13 @@ static char *case_text(void *ctx, const struct cases_svc *cs, const char *lang, 
 	const struct tvar v[] = {{"case", nog}};
 
 	return fill(ctx, ui_text(cs, lang, k), v, 1);
+}
+
+/* Staff text k in the pack's language li with vars filled in. */
+static char *staff_text(void *ctx, const struct cases_svc *cs, int li, enum menu_ui k, const struct tvar *vars,
+			unsigned n)
+{
+	return fill(ctx, ui_text_at(cs, li, k), vars, n);
 }
 
 /* "in about N h" (N rounded up, at least 1): when the reporter can expect contact. Hours from now, not a clock
@@ -401,7 +492,7 @@ static int route_case(struct cases_svc *cs, void *tmp, struct store_case *c, int
 	enum cases_state to;
 	unsigned actions;
 	int64_t out = 0;
-	int rc;
+	int rc, li;
 
 	memcpy(a.country, c->country, 3);
 	rc = overrides(cs, ov);
@@ -450,27 +541,47 @@ static int route_case(struct cases_svc *cs, void *tmp, struct store_case *c, int
 	if (c->text_enc) {
 		text = secret_open_str(tmp, cs->d->secret, D_CASE_TEXT, c->text_enc, c->text_enc_len);
 	}
+	li = staff_lang(cs, (unsigned)r.staff);
 	if (c->kind == CASES_KIND_CALLBACK) {
 		who = c->reporter_enc
 			      ? secret_open_str(tmp, cs->d->secret, D_CASE_MSISDN, c->reporter_enc, c->reporter_enc_len)
 			      : NULL;
-		body = talloc_asprintf(tmp, "Yordam case %s: CALLBACK, %s, %s. Call %s. Reply OK %s", nog, c->country,
-				       c->lang, who ? who : "?", no);
+		{
+			const struct tvar v[] = {{"case", nog},
+						 {"country", c->country},
+						 {"lang", c->lang},
+						 {"phone", who ? who : "?"},
+						 {"digits", no}};
+
+			body = staff_text(tmp, cs, li, MENU_UI_STAFF_CALLBACK, v, ARRAY_SIZE(v));
+		}
 	} else {
 		/* the excerpt: the complaint's text (SMS), else the city or employer typed in the form (USSD) */
 		if (!text && c->employer_enc) {
 			text = secret_open_str(tmp, cs->d->secret, "case-employer", c->employer_enc,
 					       c->employer_enc_len);
 		}
-		body = talloc_asprintf(tmp, "Yordam case %s: %s, %s, %s%s: %s. Reply OK %s", nog,
-				       cases_category_label(c->category) ?: "other", c->country, c->lang,
-				       c->escalations ? " (escalated)" : "",
-				       text ? cases_svc_excerpt(tmp, text, CASES_EXCERPT) : "-", no);
+		{
+			const struct tvar v[] = {
+				{"case", nog},
+				{"category", staff_category(cs, li, c->category, "other")},
+				{"country", c->country},
+				{"lang", c->lang},
+				{"escalated",
+				 c->escalations
+					 ? talloc_asprintf(tmp, " %s", ui_text_at(cs, li, MENU_UI_STAFF_ESCALATED))
+					 : ""},
+				{"excerpt", text ? cases_svc_excerpt(tmp, text, CASES_EXCERPT) : "-"},
+				{"digits", no}};
+
+			body = v[4].value && v[5].value ? staff_text(tmp, cs, li, MENU_UI_STAFF_NEW, v, ARRAY_SIZE(v))
+							: NULL;
+		}
 	}
 	if (!body) {
 		return -ENOMEM;
 	}
-	rc = queue_sms(cs, cases_roster_phone(cs->roster, (unsigned)r.staff), body, "en", true, &out);
+	rc = queue_sms(cs, cases_roster_phone(cs->roster, (unsigned)r.staff), body, staff_code(cs, li), true, &out);
 	if (rc < 0) {
 		return rc;
 	}
@@ -534,10 +645,12 @@ static int due_case(struct cases_svc *cs, void *tmp, struct store_case *c, int64
 		c->answer_deadline = now + cs->d->cfg->cases.answer_timeout;
 		c->updated = now;
 		if (owner >= 0) {
-			rc = queue_sms(
-				cs, cases_roster_phone(cs->roster, (unsigned)owner),
-				talloc_asprintf(tmp, "Yordam: case %s still waits for your reply (R %s ...).", no, no),
-				"en", true, NULL);
+			const struct tvar v[] = {{"case", no}};
+			int li = staff_lang(cs, (unsigned)owner);
+
+			rc = queue_sms(cs, cases_roster_phone(cs->roster, (unsigned)owner),
+				       staff_text(tmp, cs, li, MENU_UI_STAFF_REMIND, v, ARRAY_SIZE(v)),
+				       staff_code(cs, li), true, NULL);
 			if (rc < 0) {
 				return rc;
 			}
@@ -654,6 +767,39 @@ static int warn_key(struct cases_svc *cs, const struct store_case *c, const char
 	return secret_hash(cs->d->secret, "case-warn", ident, key);
 }
 
+/* The early-warning alert in the pack's language li: n complaints like c (employer norm, "" if none) within
+ * window seconds. */
+static char *alert_text(struct cases_svc *cs, void *tmp, int li, const struct store_case *c, const char *norm, long n,
+			int64_t window)
+{
+	char count[24], num[24], nog[CASES_NUMBER_STRLEN];
+	const struct tvar nv[] = {{"n", num}}, ev[] = {{"employer", norm}};
+	const char *span, *employer;
+
+	snprintf(count, sizeof(count), "%ld", n);
+	if (window % 86400 == 0) {
+		snprintf(num, sizeof(num), "%" PRId64, window / 86400);
+		span = staff_text(tmp, cs, li, MENU_UI_STAFF_DAYS, nv, ARRAY_SIZE(nv));
+	} else {
+		snprintf(num, sizeof(num), "%" PRId64, (window + 3599) / 3600);
+		span = staff_text(tmp, cs, li, MENU_UI_STAFF_HOURS, nv, ARRAY_SIZE(nv));
+	}
+	employer = *norm ? staff_text(tmp, cs, li, MENU_UI_STAFF_EMPLOYER, ev, ARRAY_SIZE(ev))
+			 : ui_text_at(cs, li, MENU_UI_STAFF_NO_EMPLOYER);
+	fmt_number(c->number, true, nog);
+	if (!span || !employer) {
+		return NULL;
+	}
+	{
+		const struct tvar v[] = {
+			{"count", count},	 {"category", staff_category(cs, li, c->category, "other")},
+			{"country", c->country}, {"employer", employer},
+			{"window", span},	 {"case", nog}};
+
+		return staff_text(tmp, cs, li, MENU_UI_STAFF_ALERT, v, ARRAY_SIZE(v));
+	}
+}
+
 /* After complaint c was stored: when its key has reached the threshold within the window and has not alerted
  * within the last window, record the alert and send it to the staff on duty (nobody on duty: the supervisors;
  * no supervisor: everyone), all in the complaint's transaction. */
@@ -661,7 +807,7 @@ static int warn_check(struct cases_svc *cs, void *tmp, const struct store_case *
 {
 	const int64_t window = cs->d->cfg->cases.warn_window;
 	struct cases_override ov[CASES_ROSTER_MAX];
-	char nog[CASES_NUMBER_STRLEN], span[32], jbody[160], *body;
+	char span[32], jbody[160];
 	uint8_t *enc;
 	size_t enc_len;
 	int64_t last;
@@ -694,18 +840,10 @@ static int warn_check(struct cases_svc *cs, void *tmp, const struct store_case *
 	if (rc < 0) {
 		return rc;
 	}
-	fmt_number(c->number, true, nog);
 	if (window % 86400 == 0) {
 		snprintf(span, sizeof(span), "%" PRId64 " days", window / 86400);
 	} else {
 		snprintf(span, sizeof(span), "%" PRId64 " hours", (window + 3599) / 3600);
-	}
-	body = talloc_asprintf(tmp,
-			       "Yordam alert: %ld %s complaints, %s, %s%s%s, within %s. Latest: case %s (INFO %s).", n,
-			       cases_category_label(c->category) ?: "other", c->country, *norm ? "employer '" : "",
-			       *norm ? norm : "employer not given", *norm ? "'" : "", span, nog, nog);
-	if (!body) {
-		return -ENOMEM;
 	}
 	rc = overrides(cs, ov);
 	for (pass = 0; rc == 0 && pass < 3 && !sent; pass++) {
@@ -715,7 +853,11 @@ static int warn_check(struct cases_svc *cs, void *tmp, const struct store_case *
 						: true;
 
 			if (pick) {
-				rc = queue_sms(cs, cases_roster_phone(cs->roster, i), body, "en", true, NULL);
+				int li = staff_lang(cs, i);
+
+				rc = queue_sms(cs, cases_roster_phone(cs->roster, i),
+					       alert_text(cs, tmp, li, c, norm, n, window), staff_code(cs, li), true,
+					       NULL);
 				sent++;
 			}
 		}
@@ -1019,7 +1161,7 @@ static int staff_cmd(struct cases_svc *cs, void *tmp, unsigned who, const struct
 	enum cases_state to;
 	enum cases_event ev;
 	int64_t now = now_s();
-	int rc, prev;
+	int rc, prev, li = staff_lang(cs, who);
 
 	if (cmd->type == CASES_CMD_ON || cmd->type == CASES_CMD_OFF) {
 		struct cases_override ov;
@@ -1034,9 +1176,14 @@ static int staff_cmd(struct cases_svc *cs, void *tmp, unsigned who, const struct
 		}
 		/* in the staff member's own time zone, as their duty hours are written */
 		cases_tz_local(tz, ov.until, &l);
-		*reply = talloc_asprintf(tmp, "Yordam: %s until %02d.%02d %02d:%02d %s.",
-					 cmd->type == CASES_CMD_ON ? "ON" : "OFF", l.mday, l.month, l.hour, l.min,
-					 cases_tz_name(tz) ?: "UTC");
+		{
+			char until[64];
+			const struct tvar v[] = {{"mode", cmd->type == CASES_CMD_ON ? "ON" : "OFF"}, {"until", until}};
+
+			snprintf(until, sizeof(until), "%02d.%02d %02d:%02d %s", l.mday, l.month, l.hour, l.min,
+				 cases_tz_name(tz) ?: "UTC");
+			*reply = staff_text(tmp, cs, li, MENU_UI_STAFF_DUTY, v, ARRAY_SIZE(v));
+		}
 		LOGC(LOGL_INFO, "%s is %s\n", cases_roster_name(cs->roster, who),
 		     cmd->type == CASES_CMD_ON ? "on" : "off");
 		if (cmd->type == CASES_CMD_ON) {
@@ -1053,7 +1200,9 @@ static int staff_cmd(struct cases_svc *cs, void *tmp, unsigned who, const struct
 	fmt_number(cmd->number, true, nog);
 	rc = store_case_get(cs->d->store, cmd->number, tmp, &c);
 	if (rc == -ENOENT) {
-		*reply = talloc_asprintf(tmp, "Yordam: no case %s.", nog);
+		const struct tvar v[] = {{"case", nog}};
+
+		*reply = staff_text(tmp, cs, li, MENU_UI_STAFF_NO_CASE, v, ARRAY_SIZE(v));
 		return SMS_HOOK_HANDLED;
 	}
 	if (rc < 0) {
@@ -1082,12 +1231,19 @@ static int staff_cmd(struct cases_svc *cs, void *tmp, unsigned who, const struct
 	rc = cases_fsm_step(c.state, ev, actors, &to, &actions);
 	if (rc == -EPERM) {
 		prev = staff_index_by_key(cs, c.assignee_key);
-		*reply = talloc_asprintf(tmp, "Yordam: case %s is %s's.", nog,
-					 prev >= 0 ? cases_roster_name(cs->roster, (unsigned)prev) : "someone else");
+		{
+			const struct tvar v[] = {{"case", nog},
+						 {"name", prev >= 0 ? cases_roster_name(cs->roster, (unsigned)prev)
+								    : ui_text_at(cs, li, MENU_UI_STAFF_SOMEONE)}};
+
+			*reply = staff_text(tmp, cs, li, MENU_UI_STAFF_TAKEN, v, ARRAY_SIZE(v));
+		}
 		return SMS_HOOK_HANDLED;
 	}
 	if (rc < 0) {
-		*reply = talloc_asprintf(tmp, "Yordam: case %s is %s.", nog, cases_state_name(c.state) ?: "?");
+		const struct tvar v[] = {{"case", nog}, {"state", cases_state_name(c.state) ?: "?"}};
+
+		*reply = staff_text(tmp, cs, li, MENU_UI_STAFF_STATE, v, ARRAY_SIZE(v));
 		return SMS_HOOK_HANDLED;
 	}
 	if (c.reporter_enc) {
@@ -1095,8 +1251,12 @@ static int staff_cmd(struct cases_svc *cs, void *tmp, unsigned who, const struct
 	}
 	prev = staff_index_by_key(cs, c.assignee_key);
 	if ((actions & CASES_DO_TELL_PREVIOUS) && prev >= 0 && (unsigned)prev != who) {
-		body = talloc_asprintf(tmp, "Yordam: %s took over case %s.", cases_roster_name(cs->roster, who), nog);
-		rc = queue_sms(cs, cases_roster_phone(cs->roster, (unsigned)prev), body, "en", true, NULL);
+		const struct tvar v[] = {{"case", nog}, {"name", cases_roster_name(cs->roster, who)}};
+		int pli = staff_lang(cs, (unsigned)prev);
+
+		body = staff_text(tmp, cs, pli, MENU_UI_STAFF_TOOK_OVER, v, ARRAY_SIZE(v));
+		rc = queue_sms(cs, cases_roster_phone(cs->roster, (unsigned)prev), body, staff_code(cs, pli), true,
+			       NULL);
 		if (rc < 0) {
 			return rc;
 		}
@@ -1133,11 +1293,22 @@ static int staff_cmd(struct cases_svc *cs, void *tmp, unsigned who, const struct
 		char *text = c.text_enc ? secret_open_str(tmp, cs->d->secret, D_CASE_TEXT, c.text_enc, c.text_enc_len)
 					: NULL;
 
-		*reply = talloc_asprintf(tmp, "Yordam case %s: %s, %s, %s, %s, %s, escalations %d%s%s", nog,
-					 c.kind == CASES_KIND_CALLBACK ? "callback" : "complaint",
-					 cases_category_label(c.category) ?: "?", c.country, c.lang,
-					 cases_state_name(c.state) ?: "?", c.escalations, text ? ": " : "",
-					 text ? cases_svc_excerpt(tmp, text, 300) : "");
+		char esc[16];
+		const struct tvar v[] = {
+			{"case", nog},
+			{"kind", c.kind == CASES_KIND_CALLBACK ? "callback" : "complaint"},
+			{"category", staff_category(cs, li, c.category, "?")},
+			{"country", c.country},
+			{"lang", c.lang},
+			{"state", cases_state_name(c.state) ?: "?"},
+			{"escalations", esc},
+			{"text", text ? talloc_asprintf(tmp, ": %s", cases_svc_excerpt(tmp, text, 300)) : ""}};
+
+		snprintf(esc, sizeof(esc), "%d", c.escalations);
+		*reply = v[7].value ? staff_text(tmp, cs, li, MENU_UI_STAFF_INFO, v, ARRAY_SIZE(v)) : NULL;
+		if (!*reply) {
+			return -ENOMEM;
+		}
 	}
 	c.state = to;
 	c.updated = now;
@@ -1158,10 +1329,13 @@ static int staff_cmd(struct cases_svc *cs, void *tmp, unsigned who, const struct
 	LOGC(LOGL_INFO, "case %s: %s by %s -> %s\n", nog, cases_event_name(ev), cases_roster_name(cs->roster, who),
 	     cases_state_name(c.state));
 	if (!*reply) {
-		*reply = talloc_asprintf(tmp, "Yordam: case %s %s.", nog,
-					 ev == CASES_EV_CLAIM	? "is yours"
-					 : ev == CASES_EV_REPLY ? "reply sent"
-								: "closed");
+		const struct tvar v[] = {{"case", nog}};
+
+		*reply = staff_text(tmp, cs, li,
+				    ev == CASES_EV_CLAIM   ? MENU_UI_STAFF_YOURS
+				    : ev == CASES_EV_REPLY ? MENU_UI_STAFF_REPLIED
+							   : MENU_UI_STAFF_CLOSED,
+				    v, ARRAY_SIZE(v));
 	}
 	return SMS_HOOK_HANDLED;
 }

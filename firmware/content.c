@@ -8,6 +8,7 @@
 #include <osmocom/core/talloc.h>
 #include <osmocom/core/utils.h>
 
+#include <yordam/cases.h>
 #include <yordam/log.h>
 #include <yordam/menu.h>
 #include <yordam/store.h>
@@ -444,9 +445,23 @@ static void check_fixed_texts(struct val *v, unsigned pi)
 /* the complaint form's answers: a city or employer (40 bytes), a relative's number (19 digits) */
 #define VAL_DETAIL "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
 #define VAL_BEHALF "+1234567890123456789"
+/* the staff texts' values: an excerpt of 60 bytes, a 20-digit number, a staff name of 32 bytes, an employer
+ * of 40 bytes (each in Latin, and in Cyrillic: half the characters, UCS-2), the longest zone and counts */
+#define VAL_EXCERPT_BYTES  60
+#define VAL_NAME_BYTES	   32
+#define VAL_EMPLOYER_BYTES 40
+#define VAL_PHONE	   "+12345678901234567890"
+#define VAL_UNTIL	   "31.12 23:59 America/Argentina/ComodRivadavia"
+#define VAL_LANG	   "uz-Latn"
+#define VAL_STATE	   "notified"
+#define VAL_COUNT	   "9999"
+#define VAL_WINDOW_N	   "8760"
 /* SMS parts of a reporter's message; of sms_case_reply, which the staff member's words follow */
 #define VAL_SMS_PARTS	 2
 #define VAL_PREFIX_PARTS 1
+/* of a staff text that carries the reporter's words (staff_new, staff_info, staff_alert): at these values
+ * even the English one is 3 UCS-2 parts with a Cyrillic excerpt, and any Cyrillic one with a Latin excerpt */
+#define VAL_STAFF_TEXT_PARTS 3
 
 struct val_var {
 	const char *name, *value;
@@ -564,6 +579,97 @@ static char *case_text_worst(struct val *v, enum menu_ui k, unsigned l)
 		};
 
 		return val_fill(v->ctx, v->t->ui[k][l], vars, ARRAY_SIZE(vars));
+	}
+}
+
+/* n bytes of words: 'x', or (cyr) Cyrillic letters of 2 bytes each, which make the text UCS-2; a space after
+ * every 8 characters (one long word would move whole to the next part and count a part too many). */
+static char *filler(void *ctx, size_t n, bool cyr)
+{
+	char *s = talloc_strdup(ctx, "");
+	size_t i, c = 0;
+
+	for (i = 0; s && i + (cyr ? 2 : 1) <= n; c++) {
+		if (c % 9 == 8) {
+			s = talloc_strdup_append(s, " ");
+			i++;
+		} else {
+			s = talloc_strdup_append(s, cyr ? "ж" : "x");
+			i += cyr ? 2 : 1;
+		}
+	}
+	return s;
+}
+
+static bool staff_fragment(enum menu_ui k)
+{
+	return k == MENU_UI_STAFF_ESCALATED || k == MENU_UI_STAFF_SOMEONE || k == MENU_UI_STAFF_EMPLOYER ||
+	       k == MENU_UI_STAFF_NO_EMPLOYER || k == MENU_UI_STAFF_DAYS || k == MENU_UI_STAFF_HOURS;
+}
+
+/* Staff text k in language l with the longest values (cyr: free text in Cyrillic); NULL when the language has
+ * no such text. The fragments (staff_escalated, staff_employer, ...) are checked inside the texts they fill. */
+static char *staff_text_worst(struct val *v, enum menu_ui k, unsigned l, bool cyr)
+{
+	const struct menu_tree *t = v->t;
+	const char *cats[CASES_CAT_MAX - CASES_CAT_MIN + 1];
+	const struct val_var nv[] = {{"n", VAL_WINDOW_N}};
+	const char *windows[2], *employers[2];
+	char *excerpt = filler(v->ctx, VAL_EXCERPT_BYTES, cyr);
+	char *name = filler(v->ctx, VAL_NAME_BYTES, cyr);
+	char *employer = filler(v->ctx, VAL_EMPLOYER_BYTES, cyr);
+	unsigned i;
+
+	if (!t->ui[k][l] || !excerpt || !name || !employer) {
+		return NULL;
+	}
+	/* as the service picks them: in English its own labels, else the pack's category entries */
+	for (i = 0; i <= CASES_CAT_MAX - CASES_CAT_MIN; i++) {
+		const char *own = t->ui[MENU_UI_CASE_CAT1 + i][l];
+
+		cats[i] = own && strncmp(t->lang_code[l], "en", 2) != 0
+				  ? own
+				  : cases_category_label((int)(CASES_CAT_MIN + i));
+	}
+	windows[0] = t->ui[MENU_UI_STAFF_DAYS][l] ? val_fill(v->ctx, t->ui[MENU_UI_STAFF_DAYS][l], nv, 1) : NULL;
+	windows[1] = t->ui[MENU_UI_STAFF_HOURS][l] ? val_fill(v->ctx, t->ui[MENU_UI_STAFF_HOURS][l], nv, 1) : NULL;
+	{
+		const struct val_var ev[] = {{"employer", employer}};
+
+		employers[0] = t->ui[MENU_UI_STAFF_EMPLOYER][l]
+				       ? val_fill(v->ctx, t->ui[MENU_UI_STAFF_EMPLOYER][l], ev, 1)
+				       : NULL;
+		employers[1] = t->ui[MENU_UI_STAFF_NO_EMPLOYER][l];
+	}
+	{
+		const char *someone[] = {name, t->ui[MENU_UI_STAFF_SOMEONE][l]};
+		const struct val_var vars[] = {
+			{"case", VAL_CASE},
+			{"digits", VAL_DIGITS},
+			{"category", longest_of(v, cats, ARRAY_SIZE(cats))},
+			{"country", "ZZ"},
+			{"lang", VAL_LANG},
+			{"escalated", talloc_asprintf(v->ctx, " %s", ui_s(t, MENU_UI_STAFF_ESCALATED, l))},
+			{"excerpt", excerpt},
+			{"phone", VAL_PHONE},
+			{"name", longest_of(v, someone, ARRAY_SIZE(someone))},
+			{"mode", "OFF"},
+			{"until", VAL_UNTIL},
+			{"state", VAL_STATE},
+			{"kind", "complaint"},
+			{"escalations", "99"},
+			{"text", talloc_asprintf(v->ctx, ": %s", excerpt)},
+			{"count", VAL_COUNT},
+			{"employer", longest_of(v, employers, ARRAY_SIZE(employers))},
+			{"window", longest_of(v, windows, ARRAY_SIZE(windows))},
+		};
+
+		for (i = 0; i < ARRAY_SIZE(vars); i++) {
+			if (!vars[i].value) {
+				return NULL;
+			}
+		}
+		return val_fill(v->ctx, t->ui[k][l], vars, ARRAY_SIZE(vars));
 	}
 }
 
@@ -700,8 +806,70 @@ static void check_form_texts(struct val *v, unsigned pi)
 	}
 }
 
-/* The cases service's SMS to reporters with the longest values: coding and part count, one line per
- * text and language; more than VAL_SMS_PARTS parts is an error. */
+/* Parts of s folded as an SMS is; -errno when it cannot be sent. */
+static int sms_parts(struct val *v, const char *s, struct text_sms_split *split)
+{
+	char *f = text_fold(v->ctx, s, TEXT_FOLD_UZ);
+	int rc = f ? text_sms_split(f, strlen(f), split) : -EILSEQ;
+
+	talloc_free(f);
+	return rc;
+}
+
+/* The staff texts with the longest values, free text in Latin and in Cyrillic: the worse of the two. */
+static void check_staff_sms(struct val *v, struct text_sms_split *split)
+{
+	const struct menu_tree *t = v->t;
+	unsigned k, l, cyr;
+	int max;
+
+	for (k = MENU_UI_STAFF_NEW; k <= MENU_UI_STAFF_HOURS; k++) {
+		if (staff_fragment((enum menu_ui)k)) {
+			continue;
+		}
+		for (l = 0; l < t->n_lang; l++) {
+			int worst = 0, coding = TEXT_GSM7, rc = 0;
+
+			for (cyr = 0; cyr < 2; cyr++) {
+				char *s = staff_text_worst(v, (enum menu_ui)k, l, cyr);
+
+				if (!s) {
+					rc = 0;
+					break;
+				}
+				rc = sms_parts(v, s, split);
+				if (rc < 0) {
+					break;
+				}
+				if (rc > worst) {
+					worst = rc;
+					coding = split->coding;
+				}
+			}
+			if (rc < 0) {
+				val_msg(v, true, "sms: ui %s (%s): %s", menu_ui_keys[k], t->lang_code[l],
+					strerror(-rc));
+				continue;
+			}
+			if (!worst) {
+				continue;
+			}
+			max = k == MENU_UI_STAFF_NEW || k == MENU_UI_STAFF_INFO || k == MENU_UI_STAFF_ALERT
+				      ? VAL_STAFF_TEXT_PARTS
+				      : VAL_SMS_PARTS;
+			*v->report = talloc_asprintf_append(*v->report, "sms ui: %s %s %s %d part%s\n", menu_ui_keys[k],
+							    t->lang_code[l], coding == TEXT_GSM7 ? "gsm7" : "ucs2",
+							    worst, worst == 1 ? "" : "s");
+			if (worst > max) {
+				val_msg(v, true, "sms: ui %s (%s) takes %d parts with the longest values, at most %d",
+					menu_ui_keys[k], t->lang_code[l], worst, max);
+			}
+		}
+	}
+}
+
+/* The cases service's SMS to reporters and to staff with the longest values: coding and part count, one line
+ * per text and language; more than VAL_SMS_PARTS parts is an error. */
 static void check_case_sms(struct val *v)
 {
 	const struct menu_tree *t = v->t;
@@ -747,6 +915,7 @@ static void check_case_sms(struct val *v)
 			}
 		}
 	}
+	check_staff_sms(v, split);
 	talloc_free(split);
 }
 

@@ -74,6 +74,25 @@ const char *const menu_ui_keys[_NUM_MENU_UI_ALL] = {
 	[MENU_UI_STATE_CLOSED] = "case_state_closed",
 	[MENU_UI_WHEN_SOON] = "when_soon",
 	[MENU_UI_WHEN_HOURS] = "when_hours",
+	[MENU_UI_STAFF_NEW] = "staff_new",
+	[MENU_UI_STAFF_ESCALATED] = "staff_escalated",
+	[MENU_UI_STAFF_CALLBACK] = "staff_callback",
+	[MENU_UI_STAFF_REMIND] = "staff_remind",
+	[MENU_UI_STAFF_TOOK_OVER] = "staff_took_over",
+	[MENU_UI_STAFF_DUTY] = "staff_duty",
+	[MENU_UI_STAFF_NO_CASE] = "staff_no_case",
+	[MENU_UI_STAFF_TAKEN] = "staff_taken",
+	[MENU_UI_STAFF_SOMEONE] = "staff_someone",
+	[MENU_UI_STAFF_STATE] = "staff_state",
+	[MENU_UI_STAFF_INFO] = "staff_info",
+	[MENU_UI_STAFF_YOURS] = "staff_yours",
+	[MENU_UI_STAFF_REPLIED] = "staff_replied",
+	[MENU_UI_STAFF_CLOSED] = "staff_closed",
+	[MENU_UI_STAFF_ALERT] = "staff_alert",
+	[MENU_UI_STAFF_EMPLOYER] = "staff_employer",
+	[MENU_UI_STAFF_NO_EMPLOYER] = "staff_no_employer",
+	[MENU_UI_STAFF_DAYS] = "staff_days",
+	[MENU_UI_STAFF_HOURS] = "staff_hours",
 };
 
 static const char *const kind_names[] = {
@@ -716,6 +735,17 @@ static const char *const ui_vars_filed[] = {"case", "pin", "digits", NULL};
 static const char *const ui_vars_status[] = {"case", "status", NULL};
 static const char *const ui_vars_expect[] = {"case", "when", NULL};
 static const char *const ui_vars_hours[] = {"hours", NULL};
+static const char *const ui_vars_staff_new[] = {"case",	     "category", "country", "lang",
+						"escalated", "excerpt",	 "digits",  NULL};
+static const char *const ui_vars_staff_callback[] = {"case", "country", "lang", "phone", "digits", NULL};
+static const char *const ui_vars_case_name[] = {"case", "name", NULL};
+static const char *const ui_vars_duty[] = {"mode", "until", NULL};
+static const char *const ui_vars_case_state[] = {"case", "state", NULL};
+static const char *const ui_vars_info[] = {"case",  "kind",	   "category", "country", "lang",
+					   "state", "escalations", "text",     NULL};
+static const char *const ui_vars_alert[] = {"count", "category", "country", "employer", "window", "case", NULL};
+static const char *const ui_vars_employer[] = {"employer", NULL};
+static const char *const ui_vars_n[] = {"n", NULL};
 
 const char *const *menu_ui_placeholders(enum menu_ui k)
 {
@@ -733,6 +763,35 @@ const char *const *menu_ui_placeholders(enum menu_ui k)
 		return ui_vars_expect;
 	case MENU_UI_WHEN_HOURS:
 		return ui_vars_hours;
+	case MENU_UI_STAFF_NEW:
+		return ui_vars_staff_new;
+	case MENU_UI_STAFF_CALLBACK:
+		return ui_vars_staff_callback;
+	case MENU_UI_STAFF_REMIND:
+	case MENU_UI_STAFF_NO_CASE:
+	case MENU_UI_STAFF_YOURS:
+	case MENU_UI_STAFF_REPLIED:
+	case MENU_UI_STAFF_CLOSED:
+		return ui_vars_case;
+	case MENU_UI_STAFF_TOOK_OVER:
+	case MENU_UI_STAFF_TAKEN:
+		return ui_vars_case_name;
+	case MENU_UI_STAFF_DUTY:
+		return ui_vars_duty;
+	case MENU_UI_STAFF_STATE:
+		return ui_vars_case_state;
+	case MENU_UI_STAFF_INFO:
+		return ui_vars_info;
+	case MENU_UI_STAFF_ALERT:
+		return ui_vars_alert;
+	case MENU_UI_STAFF_EMPLOYER:
+		return ui_vars_employer;
+	case MENU_UI_STAFF_DAYS:
+	case MENU_UI_STAFF_HOURS:
+		return ui_vars_n;
+	case MENU_UI_STAFF_ESCALATED:
+	case MENU_UI_STAFF_SOMEONE:
+	case MENU_UI_STAFF_NO_EMPLOYER:
 	case MENU_UI_SMS_NEED_TEXT:
 	case MENU_UI_SMS_UNKNOWN:
 	case MENU_UI_SMS_MISTYPED:
@@ -758,7 +817,7 @@ static int check_placeholders(struct menu_build *b, const char *file, unsigned l
 			      const char *value)
 {
 	const char *const *vars = menu_ui_placeholders(k);
-	char takes[64] = "";
+	char takes[160] = "";
 	const char *p;
 	unsigned seen = 0, i;
 	int rc = 0;

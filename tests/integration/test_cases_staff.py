@@ -11,7 +11,8 @@ override (control.test_clock), moved with `yordamctl clock advance` instead of s
 - nobody claims: when the clock passes the claim timeout the case escalates;
 - nobody on duty: the reporter is told in how many hours to expect contact, and the case goes out when a
   staff member comes on duty (ON);
-- complaints of one kind reaching the early-warning threshold alert the staff on duty, once per window."""
+- complaints of one kind reaching the early-warning threshold alert the staff on duty, once per window;
+- a staff member whose roster languages are ["ru"] gets the notification and the answers in Russian."""
 import os
 import re
 import shutil
@@ -192,6 +193,48 @@ class TestNobodyOnDuty(StaffPhones):
         # the staff member comes on duty early (ON): the waiting case goes out now
         self.staff_says(STAFF1, "ON")
         self.wait(lambda: self.to_staff(STAFF1, "Yordam case %s" % grouped), "the waiting case on ON")
+
+
+class TestStaffLanguage(StaffPhones):
+    # Oleg reads Russian: his texts come from the pack's staff_* keys in ru. Aziz (Uzbek only, supervisor) does not
+    # match a Russian case, so the round robin cannot hand it to him.
+    roster_cfg = f"""
+staff = (
+  {{ name = "Oleg"; phone = "{STAFF1}"; languages = ["ru"]; countries = ["*"]; topics = ["*"];
+     timezone = "Asia/Tashkent"; duty = ["daily 00:00-24:00"]; }},
+  {{ name = "Aziz"; phone = "{STAFF2}"; languages = ["uz"]; countries = ["*"]; topics = ["*"];
+     timezone = "Asia/Tashkent"; duty = ["daily 00:00-24:00"]; supervisor = true; }}
+);
+"""
+
+    def staff_text(self, number):
+        """Everything sent to number, parts joined (a part boundary drops the space there)."""
+        return " ".join(self.to_staff(number))
+
+    def test_russian_notification_and_answers(self):
+        # the reporter picks Russian, then complains: the case's language is ru
+        self.report("Русский")
+        self.wait(lambda: self.outbox_to(REPORTER, "."), "the answer to the language switch")
+        self.report("ЖАЛОБА 1 не платят три месяца")
+        line = []
+        self.wait(lambda: line.extend(self.outbox_to(REPORTER, r"дело \d{3} \d{4}")) or line, "the case number")
+        grouped = re.search(r"дело (\d{3} \d{4})", line[0]).group(1)
+        no = grouped.replace(" ", "")
+        # two UCS-2 parts: wait for the last one
+        self.wait(lambda: "Ответьте: OK %s" % no in self.staff_text(STAFF1), "the Russian notification")
+        self.assertIn("Yordam дело %s:" % grouped, self.staff_text(STAFF1))
+        note = self.staff_text(STAFF1)
+        self.assertIn("Не платят зарплату", note)  # the pack's category in Russian
+        self.assertIn("ZZ, ru:", note)
+        self.assertIn("не платят три месяца", note)  # the excerpt
+        self.assertIn("Ответьте: OK %s" % no, note)  # the command stays Latin
+        self.assertNotIn("Reply OK", note)
+        self.assertEqual(self.to_staff(STAFF2, grouped), [])
+
+        self.staff_says(STAFF1, "OK %s" % no)
+        self.wait(lambda: "Yordam: дело %s за вами." % grouped in self.staff_text(STAFF1), "the claim ack in Russian")
+        self.staff_says(STAFF1, "OK 1234566")  # a valid number no case has
+        self.wait(lambda: "Yordam: дела 123 4566 нет." in self.staff_text(STAFF1), "no such case, in Russian")
 
 
 if __name__ == "__main__":

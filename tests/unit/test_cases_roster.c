@@ -365,6 +365,8 @@ static void test_duty_across_zones(void **state)
 	struct cases_roster *r = compile(staff, 5);
 	int64_t mon0500 = utc(2026, 3, 2, 5, 0); /* Monday: Tashkent 10:00, Moscow 08:00, Seoul 14:00 */
 
+	assert_string_equal(cases_roster_language(r, 0, 1), "ru");
+	assert_null(cases_roster_language(r, 4, 0)); /* "*" is no language of its own */
 	assert_true(cases_on_duty(r, NULL, 0, mon0500));
 	assert_false(cases_on_duty(r, NULL, 1, mon0500));
 	assert_true(cases_on_duty(r, NULL, 2, mon0500));
@@ -511,6 +513,10 @@ static void test_roster_errors(void **state)
 	assert_int_equal(cases_roster_find_phone(r, "+998901234568"), -ENOENT);
 	assert_int_equal(cases_roster_find_phone(r, "garbage"), -EINVAL);
 	assert_null(cases_roster_name(r, 1));
+	/* the languages in config order (the staff texts go out in the first the pack has) */
+	assert_string_equal(cases_roster_language(r, 0, 0), "uz");
+	assert_null(cases_roster_language(r, 0, 1));
+	assert_null(cases_roster_language(r, 1, 0));
 	talloc_free(r);
 	talloc_free(errors);
 

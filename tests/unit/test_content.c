@@ -116,6 +116,29 @@ static const struct {
 	{"case_state_closed", "closed", "закрыто"},
 	{"when_soon", "as soon as possible", "как можно скорее"},
 	{"when_hours", "in about {hours} h", "примерно через {hours} ч"},
+	{"staff_new", "Yordam case {case}: {category}, {country}, {lang}{escalated}: {excerpt}. Reply OK {digits}",
+	 "Yordam дело {case}: {category}, {country}, {lang}{escalated}: {excerpt}. OK {digits}"},
+	{"staff_escalated", "(escalated)", "(эскалация)"},
+	{"staff_callback", "Yordam case {case}: CALLBACK, {country}, {lang}. Call {phone}. Reply OK {digits}",
+	 "Yordam дело {case}: ЗВОНОК, {country}, {lang}. Позвоните {phone}. OK {digits}"},
+	{"staff_remind", "Yordam: case {case} waits (R {case} ...).", "Yordam: дело {case} ждёт (R {case} ...)."},
+	{"staff_took_over", "Yordam: {name} took case {case}.", "Yordam: дело {case} ведёт {name}."},
+	{"staff_duty", "Yordam: {mode} until {until}.", "Yordam: {mode} до {until}."},
+	{"staff_no_case", "Yordam: no case {case}.", "Yordam: дела {case} нет."},
+	{"staff_taken", "Yordam: case {case} is {name}'s.", "Yordam: дело {case} ведёт {name}."},
+	{"staff_someone", "someone else", "другой"},
+	{"staff_state", "Yordam: case {case} is {state}.", "Yordam: дело {case}: {state}."},
+	{"staff_info", "Yordam case {case}: {kind}, {category}, {country}, {lang}, {state}, esc {escalations}{text}",
+	 "Yordam дело {case}: {kind}, {category}, {country}, {lang}, {state}, эск. {escalations}{text}"},
+	{"staff_yours", "Yordam: case {case} is yours.", "Yordam: дело {case} за вами."},
+	{"staff_replied", "Yordam: case {case} reply sent.", "Yordam: дело {case}: ответ отправлен."},
+	{"staff_closed", "Yordam: case {case} closed.", "Yordam: дело {case} закрыто."},
+	{"staff_alert", "Yordam alert: {count} {category}, {country}, {employer}, {window}. INFO {case}",
+	 "Yordam сигнал: {count} ({category}), {country}, {employer}, {window}. INFO {case}"},
+	{"staff_employer", "employer '{employer}'", "работодатель «{employer}»"},
+	{"staff_no_employer", "no employer", "без работодателя"},
+	{"staff_days", "{n} days", "{n} дн."},
+	{"staff_hours", "{n} hours", "{n} ч"},
 };
 
 /* The pack's text with the line "key.lang = ..." replaced by value (NULL: left out). */
@@ -244,6 +267,18 @@ static void test_placeholders_at_load(void **state)
 		{"case_state_closed", "closed {case}", "ui case_state_closed.ru: unknown placeholder {case}"},
 		{"sms_case_need_text", "Write {}", "ui sms_case_need_text.ru: '{' that starts no placeholder"},
 		{"sms_case_callback", "Case {CASE}", "unknown placeholder {CASE}"},
+		/* the staff texts */
+		{"staff_new", "Yordam дело {case}: {category}, {country}, {lang}{escalated}: {text}. OK {digits}",
+		 "ui staff_new.ru: unknown placeholder {text} (staff_new takes {case} {category} {country} {lang} "
+		 "{escalated} {excerpt} {digits})"},
+		{"staff_new", "Yordam дело {case}: {category}, {country}, {lang}: {excerpt}. OK {digits}",
+		 "ui staff_new.ru: placeholder {escalated} missing"},
+		{"staff_duty", "Yordam: {mode}.", "ui staff_duty.ru: placeholder {until} missing"},
+		{"staff_alert", "Yordam: {count} {category} {country} {employer} {window} {case} {name}",
+		 "ui staff_alert.ru: unknown placeholder {name}"},
+		{"staff_escalated", "({case})",
+		 "ui staff_escalated.ru: unknown placeholder {case} (staff_escalated takes none)"},
+		{"staff_hours", "{hours} ч", "ui staff_hours.ru: unknown placeholder {hours} (staff_hours takes {n})"},
 	};
 	void *ctx = talloc_new(NULL);
 	const char *const *v;
@@ -263,6 +298,10 @@ static void test_placeholders_at_load(void **state)
 	assert_string_equal(menu_ui_keys[MENU_UI_SMS_EXPECT], "sms_case_expect");
 	assert_string_equal(menu_ui_keys[MENU_UI_STATE_RECEIVED], "case_state_received");
 	assert_string_equal(menu_ui_keys[MENU_UI_WHEN_HOURS], "when_hours");
+	assert_string_equal(menu_ui_keys[MENU_UI_STAFF_NEW], "staff_new");
+	assert_string_equal(menu_ui_keys[MENU_UI_STAFF_HOURS], "staff_hours");
+	assert_string_equal(menu_ui_placeholders(MENU_UI_STAFF_TAKEN)[1], "name");
+	assert_null(menu_ui_placeholders(MENU_UI_STAFF_SOMEONE)[0]);
 
 	/* the complete pack loads; placeholders may repeat and come in any order; other texts keep braces */
 	{
@@ -338,6 +377,10 @@ static void test_validate_complete_pack(void **state)
 	assert_non_null(strstr(report, "sms ui: sms_case_filed ru ucs2 1 part\n"));
 	assert_non_null(strstr(report, "sms ui: sms_case_status ru ucs2 2 parts\n")); /* a 60-character status */
 	assert_non_null(strstr(report, "sms ui: sms_case_expect ru ucs2 1 part\n"));
+	/* the staff texts too (a Cyrillic excerpt makes the English one UCS-2) */
+	assert_non_null(strstr(report, "sms ui: staff_new en ucs2 3 parts\n"));
+	assert_non_null(strstr(report, "sms ui: staff_yours ru ucs2 1 part\n"));
+	assert_non_null(strstr(report, "sms ui: staff_duty en gsm7 1 part\n"));
 	talloc_free(ctx);
 }
 
@@ -351,6 +394,7 @@ static void test_validate_missing_language(void **state)
 	expect_error(f, "case_state_working", "ru", NULL, "error: translation: ui: case_state_working missing in ru");
 	expect_error(f, "when_soon", "ru", NULL, "error: translation: ui: when_soon missing in ru");
 	expect_error(f, "case_pin", "ru", NULL, "error: translation: ui: case_pin missing in ru");
+	expect_error(f, "staff_new", "ru", NULL, "error: translation: ui: staff_new missing in ru (falls back to en)");
 }
 
 static void test_validate_placeholders(void **state)
@@ -368,6 +412,13 @@ static void test_validate_placeholders(void **state)
 		     "ui sms_case_filed.en: placeholder {digits} missing");
 	expect_error(f, "sms_case_claimed", "ru", "Yordam: делом занимаются.",
 		     "ui sms_case_claimed.ru: placeholder {case} missing");
+	/* staff texts: an unknown placeholder, a missing one */
+	expect_error(f, "staff_taken", "ru", "Yordam: дело {case} ведёт {staff}.",
+		     "ui staff_taken.ru: unknown placeholder {staff} (staff_taken takes {case} {name})");
+	expect_error(f, "staff_taken", "ru", "Yordam: дело {case} ведёт другой.",
+		     "ui staff_taken.ru: placeholder {name} missing");
+	expect_error(f, "staff_remind", "en", "Yordam: still waits for your reply.",
+		     "ui staff_remind.en: placeholder {case} missing");
 	talloc_free(ctx);
 }
 
@@ -414,6 +465,16 @@ static void test_validate_sms_parts(void **state)
 	expect_error(f, "sms_case_reply", "ru",
 		     "Yordam {case}: вот ответ сотрудника горячей линии по вашему делу номер {case}:",
 		     "error: sms: ui sms_case_reply (ru) takes 2 parts");
+	/* a staff text: 2 parts at most (3 for those with the reporter's words) */
+	expect_error(f, "staff_took_over", "ru",
+		     "Yordam: сотрудник горячей линии {name} взял на себя ваше дело номер {case}, которое раньше вели "
+		     "вы. Больше ничего делать не нужно.",
+		     "error: sms: ui staff_took_over (ru) takes 3 parts with the longest values, at most 2");
+	expect_error(
+		f, "staff_new", "ru",
+		"Yordam: новое дело номер {case}. Категория: {category}. Страна: {country}. Язык: {lang}{escalated}. "
+		"Текст: {excerpt}. Чтобы взять дело, ответьте: OK {digits}",
+		"error: sms: ui staff_new (ru) takes 4 parts with the longest values, at most 3");
 	/* a status word longer than the worst case allowed for */
 	expect_error(f, "case_state_answered", "en",
 		     "answered by the hotline, please read the reply we sent you by SMS and call us back if needed",

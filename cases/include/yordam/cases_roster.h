@@ -98,6 +98,9 @@ const char *cases_roster_name(const struct cases_roster *r, unsigned i);
 const char *cases_roster_phone(const struct cases_roster *r, unsigned i);	  /* normalised "+998..." */
 const struct cases_tz *cases_roster_tz(const struct cases_roster *r, unsigned i); /* the staff member's zone */
 bool cases_roster_supervisor(const struct cases_roster *r, unsigned i);
+/* The k-th language tag of staff i's languages in config order ("uz", "uz-Cyrl", "ru", ...), "*" left
+ * out; NULL past the end. The staff texts go out in the first of them the content pack has. */
+const char *cases_roster_language(const struct cases_roster *r, unsigned i, unsigned k);
 /* Index of the staff member with this (normalised or not) phone number, or -ENOENT / -EINVAL. */
 int cases_roster_find_phone(const struct cases_roster *r, const char *phone);
 

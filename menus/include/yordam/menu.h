@@ -92,12 +92,33 @@ enum menu_ui {
 	MENU_UI_STATE_CLOSED,
 	MENU_UI_WHEN_SOON,  /* "as soon as possible" */
 	MENU_UI_WHEN_HOURS, /* {hours}: "in about {hours} h" */
+	/* SMS of the cases service to hotline staff, in the staff member's language (the first of their
+	 * roster languages the pack has, else the fallback); the same class. Commands stay Latin. */
+	MENU_UI_STAFF_NEW,	   /* {case} {category} {country} {lang} {escalated} {excerpt} {digits} */
+	MENU_UI_STAFF_ESCALATED,   /* "(escalated)": fills {escalated} after a space, else it is empty */
+	MENU_UI_STAFF_CALLBACK,	   /* {case} {country} {lang} {phone} {digits} */
+	MENU_UI_STAFF_REMIND,	   /* {case}: the claimed case still waits for a reply */
+	MENU_UI_STAFF_TOOK_OVER,   /* {name} {case}: told to the previous assignee */
+	MENU_UI_STAFF_DUTY,	   /* {mode} {until}: ON/OFF acknowledged */
+	MENU_UI_STAFF_NO_CASE,	   /* {case} */
+	MENU_UI_STAFF_TAKEN,	   /* {case} {name}: someone else's case */
+	MENU_UI_STAFF_SOMEONE,	   /* "someone else": fills {name} of staff_taken when not on the roster */
+	MENU_UI_STAFF_STATE,	   /* {case} {state}: the command does not apply in this state */
+	MENU_UI_STAFF_INFO,	   /* {case} {kind} {category} {country} {lang} {state} {escalations} {text} */
+	MENU_UI_STAFF_YOURS,	   /* {case}: OK acknowledged */
+	MENU_UI_STAFF_REPLIED,	   /* {case}: R acknowledged */
+	MENU_UI_STAFF_CLOSED,	   /* {case}: DONE acknowledged */
+	MENU_UI_STAFF_ALERT,	   /* {count} {category} {country} {employer} {window} {case}: early warning */
+	MENU_UI_STAFF_EMPLOYER,	   /* {employer}: fills the alert's {employer} */
+	MENU_UI_STAFF_NO_EMPLOYER, /* fills the alert's {employer} when none was given */
+	MENU_UI_STAFF_DAYS,	   /* {n}: fills the alert's {window} */
+	MENU_UI_STAFF_HOURS,	   /* {n}: fills the alert's {window} */
 	_NUM_MENU_UI_ALL,
 };
 extern const char *const menu_ui_keys[_NUM_MENU_UI_ALL]; /* "back", "home", "more", ... */
 
 /* The {name} placeholders of ui text k when it is a template the cases service fills in
- * (MENU_UI_SMS_FILED .. MENU_UI_WHEN_HOURS): a NULL-terminated list, empty for the texts sent as they
+ * (MENU_UI_SMS_FILED .. MENU_UI_STAFF_HOURS): a NULL-terminated list, empty for the texts sent as they
  * are; NULL for every other ui text (shown as written, braces and all). A template holds each of its
  * placeholders and no other '{': the pack loader refuses it otherwise (file:line, key and language). */
 const char *const *menu_ui_placeholders(enum menu_ui k);
