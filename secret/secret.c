@@ -13,6 +13,7 @@
 
 #include <osmocom/core/talloc.h>
 
+#include <yordam/util.h>
 #include <yordam/log.h>
 #include <yordam/secret.h>
 
@@ -25,36 +26,6 @@ static int secret_destructor(struct secret *s)
 {
 	mbedtls_platform_zeroize(s->key, sizeof(s->key));
 	mbedtls_platform_zeroize(s->seal_key, sizeof(s->seal_key));
-	return 0;
-}
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9') {
-		return c - '0';
-	}
-	if (c >= 'a' && c <= 'f') {
-		return c - 'a' + 10;
-	}
-	if (c >= 'A' && c <= 'F') {
-		return c - 'A' + 10;
-	}
-	return -1;
-}
-
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, buf, len);
-		if (n < 0) {
-			if (errno == EINTR) {
-				continue;
-			}
-			return -errno;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
 	return 0;
 }
 
@@ -83,7 +54,7 @@ static int secret_create(const char *path)
 	if (fd < 0) {
 		return -errno;
 	}
-	rc = write_all(fd, hex, strlen(hex));
+	rc = yordam_write_all(fd, hex, strlen(hex));
 	if (rc == 0 && fsync(fd) != 0) {
 		rc = -errno;
 	}
@@ -154,7 +125,7 @@ int secret_load(void *ctx, const char *path, bool create, struct secret **out)
 	}
 	talloc_set_destructor(s, secret_destructor);
 	for (i = 0; i < SECRET_KEY_LEN; i++) {
-		int hi = hexval(buf[2 * i]), lo = hexval(buf[2 * i + 1]);
+		int hi = yordam_hexval(buf[2 * i]), lo = yordam_hexval(buf[2 * i + 1]);
 		if (hi < 0 || lo < 0) {
 			LOGP(DMAIN, LOGL_ERROR, "Key file %s: expected 64 hex digits\n", path);
 			mbedtls_platform_zeroize(buf, sizeof(buf));

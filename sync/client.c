@@ -27,6 +27,7 @@
 #include <osmocom/core/talloc.h>
 #include <osmocom/core/timer.h>
 
+#include <yordam/util.h>
 #include <yordam/log.h>
 #include <yordam/sync.h>
 #include <yordam/sync_proto.h>
@@ -238,6 +239,17 @@ static void want(struct sync_client *c, unsigned what)
 	c->ofd.when |= what;
 }
 
+/* mbedTLS needs the socket readable or writable first (in any state: TLS may read while we write):
+ * wait for that, true. */
+static bool blocked(struct sync_client *c, int rc)
+{
+	if (rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE) {
+		want(c, rc == MBEDTLS_ERR_SSL_WANT_READ ? OSMO_FD_READ : OSMO_FD_WRITE);
+		return true;
+	}
+	return false;
+}
+
 static void progress(struct sync_client *c)
 {
 	osmo_timer_schedule(&c->io_timer, c->cfg.timeout_ms / 1000, (c->cfg.timeout_ms % 1000) * 1000);
@@ -403,22 +415,6 @@ static void next_request(struct sync_client *c)
 
 /* --- bundles --- */
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, buf, len);
-		if (n < 0) {
-			if (errno == EINTR) {
-				continue;
-			}
-			return -errno;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static void remove_dir(const char *dir, const struct sync_bundle_payload *p)
 {
 	char path[4096];
@@ -443,7 +439,7 @@ static int unpack(const char *dir, const struct sync_bundle_payload *p)
 		if (fd < 0) {
 			return -errno;
 		}
-		rc = write_all(fd, p->files[i].text, p->files[i].len);
+		rc = yordam_write_all(fd, p->files[i].text, p->files[i].len);
 		if (rc == 0 && fsync(fd) < 0) {
 			rc = -errno;
 		}
@@ -693,12 +689,7 @@ static void pump(struct sync_client *c)
 		switch (c->state) {
 		case SYNC_ST_HANDSHAKE:
 			rc = mbedtls_ssl_handshake(&c->ssl);
-			if (rc == MBEDTLS_ERR_SSL_WANT_READ) {
-				want(c, OSMO_FD_READ);
-				return;
-			}
-			if (rc == MBEDTLS_ERR_SSL_WANT_WRITE) {
-				want(c, OSMO_FD_WRITE);
+			if (blocked(c, rc)) {
 				return;
 			}
 			if (rc != 0) {
@@ -711,12 +702,7 @@ static void pump(struct sync_client *c)
 		case SYNC_ST_SEND:
 			rc = mbedtls_ssl_write(&c->ssl, (const unsigned char *)c->out + c->out_off,
 					       c->out_len - c->out_off);
-			if (rc == MBEDTLS_ERR_SSL_WANT_READ) {
-				want(c, OSMO_FD_READ);
-				return;
-			}
-			if (rc == MBEDTLS_ERR_SSL_WANT_WRITE) {
-				want(c, OSMO_FD_WRITE);
+			if (blocked(c, rc)) {
 				return;
 			}
 			if (rc < 0) {
@@ -746,12 +732,7 @@ static void pump(struct sync_client *c)
 				return;
 			}
 			rc = mbedtls_ssl_read(&c->ssl, (unsigned char *)c->in + c->in_len, c->in_cap - c->in_len);
-			if (rc == MBEDTLS_ERR_SSL_WANT_READ) {
-				want(c, OSMO_FD_READ);
-				return;
-			}
-			if (rc == MBEDTLS_ERR_SSL_WANT_WRITE) {
-				want(c, OSMO_FD_WRITE);
+			if (blocked(c, rc)) {
 				return;
 			}
 			if (rc == 0 || rc == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY) {

@@ -6,22 +6,9 @@
 
 #include <mbedtls/md.h>
 
+#include <yordam/util.h>
 #include <yordam/http_req.h>
 #include <yordam/text.h>
-
-static int hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9') {
-		return c - '0';
-	}
-	if (c >= 'a' && c <= 'f') {
-		return c - 'a' + 10;
-	}
-	if (c >= 'A' && c <= 'F') {
-		return c - 'A' + 10;
-	}
-	return -1;
-}
 
 /* Percent-decode s[0..len) into out (outlen bytes incl. NUL). -EINVAL on a bad escape, a NUL or
  * another control character; -ENOSPC when it does not fit. */
@@ -40,8 +27,8 @@ static int form_decode(const char *s, size_t len, char *out, size_t outlen, size
 			if (len - i < 3) {
 				return -EINVAL;
 			}
-			hi = hexval((unsigned char)s[i + 1]);
-			lo = hexval((unsigned char)s[i + 2]);
+			hi = yordam_hexval((unsigned char)s[i + 1]);
+			lo = yordam_hexval((unsigned char)s[i + 2]);
 			if (hi < 0 || lo < 0) {
 				return -EINVAL;
 			}
@@ -346,7 +333,7 @@ bool http_sig_matches(const char *hdr, const uint8_t expect[HTTP_SIG_LEN])
 	/* Every byte is looked at whatever the earlier ones were: the time taken says nothing about
 	 * how much of a forged signature was right. */
 	for (i = 0; i < HTTP_SIG_LEN; i++) {
-		int hi = hexval((unsigned char)hdr[2 * i]), lo = hexval((unsigned char)hdr[2 * i + 1]);
+		int hi = yordam_hexval((unsigned char)hdr[2 * i]), lo = yordam_hexval((unsigned char)hdr[2 * i + 1]);
 
 		diff |= (unsigned)(hi < 0) | (unsigned)(lo < 0);
 		diff |= (unsigned)(((hi & 0xf) << 4 | (lo & 0xf)) ^ expect[i]);
