@@ -9,6 +9,9 @@ command line, the reference central service (yordam-central) and the test client
 Keys are generated at run time in a temp dir; none is checked in."""
 
 import os
+import unittest
+import tempfile
+import shutil
 import re
 import socket
 import sqlite3
@@ -193,3 +196,27 @@ def run_driver(*args, timeout=120, **kw):
 def start_driver(log_path, *args, **kw):
     """The driver as a background process (its stdout in log_path)."""
     return subprocess.Popen(driver_argv(*args, **kw), stdout=open(log_path, 'wb'), stderr=subprocess.STDOUT)
+
+
+class CentralTestCase(unittest.TestCase):
+    """One PKI per test class (slow to make), a fresh reference central on an ephemeral port per test
+    (self.central, self.port, self.dir); stopped after each test."""
+    prefix = 'yordam-sync-'
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix=cls.prefix)
+        cls.pki = Pki(os.path.join(cls.tmp, 'pki'))
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix=self._testMethodName + '-', dir=self.tmp)
+        self.port = free_port()
+        self.central = Central(self.dir, self.pki, self.port)
+        self.central.name = 'yordam-central'
+
+    def tearDown(self):
+        self.central.stop()

@@ -13,37 +13,18 @@ reference central service (yordam-central), with a PKI made by the openssl CLI i
 import os
 import shutil
 import sys
-import tempfile
 import time
-import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hlr  # noqa: E402
 import synclib  # noqa: E402
-from synclib import Central, Pki, free_port, run_driver, start_driver  # noqa: E402
+from synclib import CentralTestCase, Pki, run_driver, start_driver  # noqa: E402
 
 N = 10000
 IPACK = os.path.join(synclib.SRC, 'tests', 'data', 'ipack')
 
 
-class Sync(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.tmp = tempfile.mkdtemp(prefix='yordam-sync-')
-        cls.pki = Pki(os.path.join(cls.tmp, 'pki'))
-
-    @classmethod
-    def tearDownClass(cls):
-        shutil.rmtree(cls.tmp, ignore_errors=True)
-
-    def setUp(self):
-        self.dir = tempfile.mkdtemp(prefix=self._testMethodName + '-', dir=self.tmp)
-        self.port = free_port()
-        self.central = Central(self.dir, self.pki, self.port)
-        self.central.name = 'yordam-central'
-
-    def tearDown(self):
-        self.central.stop()
+class Sync(CentralTestCase):
 
     def assert_journal_complete(self, n):
         c = self.central

@@ -13,34 +13,21 @@ import os
 import re
 import shutil
 import sys
-import tempfile
 import time
-import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hlr  # noqa: E402
 import synclib  # noqa: E402
-from synclib import Central, Pki, free_port  # noqa: E402
 from yordamd import Yordamd  # noqa: E402
 
 IPACK = os.path.join(synclib.SRC, 'tests', 'data', 'ipack')
 
 
-class SyncDaemon(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.tmp = tempfile.mkdtemp(prefix='yordam-syncd-')
-        cls.pki = Pki(os.path.join(cls.tmp, 'pki'))
-
-    @classmethod
-    def tearDownClass(cls):
-        shutil.rmtree(cls.tmp, ignore_errors=True)
+class SyncDaemon(synclib.CentralTestCase):
+    prefix = 'yordam-syncd-'
 
     def setUp(self):
-        self.dir = tempfile.mkdtemp(prefix=self._testMethodName + '-', dir=self.tmp)
-        self.port = free_port()
-        self.central = Central(self.dir, self.pki, self.port)
-        self.central.name = 'yordam-central'
+        super().setUp()
         p = self.pki
         sync = f"""
 sync: {{ enabled = true; address = "127.0.0.1"; port = {self.port}; host = "{synclib.HOST}";
@@ -54,7 +41,7 @@ sync: {{ enabled = true; address = "127.0.0.1"; port = {self.port}; host = "{syn
         rc = self.d.stop()
         log = self.d.log_text()
         self.d.cleanup()
-        self.central.stop()
+        super().tearDown()
         self.assertEqual(rc, 0, log[-3000:])
 
     def status(self):
