@@ -154,6 +154,11 @@ class TestStaffPhones(StaffPhones):
         self.wait(lambda: self.to_staff(STAFF1, "Yordam case %s" % grouped), "the first notification")
         time.sleep(2)
         self.assertEqual(self.to_staff(STAFF2, grouped), [], "no escalation before the claim timeout")
+        for bad in ('0', '-5', 'ten', '10s', '99999999999'):  # refused, the clock stays
+            rc, out, err = self.y.ctl("clock", "advance", bad)
+            self.assertNotEqual(rc, 0, bad)
+        time.sleep(1)
+        self.assertEqual(self.to_staff(STAFF2, grouped), [], "a refused advance moved the clock")
         self.advance(601)  # claim_timeout = 600
         self.wait(lambda: self.to_staff(STAFF2, r"Yordam case %s: .*\(escalated\)" % grouped), "the escalation")
         self.assertRegex(self.case_line(grouped)[0], r"esc 1")

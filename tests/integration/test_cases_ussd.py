@@ -192,6 +192,10 @@ modems = ( {{ name = "m1"; device = "{self.m.device}"; connection = "at"; poll_m
         rc, out, err = self.d.ctl('dial', '*100#', '--as', 'operator', stdin=keys)
         self.assertNotIn('Complaint saved', out)
         self.assertIn('not saved', out)
+        # the test clock is off unless configured: nobody moves an appliance's time from the console
+        rc, out, err = self.d.ctl('clock', 'advance', '600')
+        self.assertNotEqual(rc, 0)
+        self.assertIn('control.test_clock', out + err)
 
 
 if __name__ == '__main__':
