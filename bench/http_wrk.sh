@@ -14,44 +14,16 @@
 # OPEN_RATES ("2000 10000": requests/s of the informative open-loop runs, bench/http_open_loop.py;
 # "" skips them), OPEN_SECONDS (10).
 set -euo pipefail
-SRC=$(cd "$(dirname "$0")/.." && pwd)
-BUILD=${BUILD:-$SRC/build-bench}
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 CONNS=${CONNS:-200}
 THREADS=${THREADS:-2}
 DURATION=${DURATION:-10s}
 WARMUP=${WARMUP:-3s}
-YORDAMD=$BUILD/firmware/yordamd
-YORDAMCTL=$BUILD/firmware/yordamctl
 
-command -v wrk >/dev/null || { echo "wrk not found: apt-get install wrk (scripts/setup-debian.sh)" >&2; exit 1; }
-
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/yordam-http-bench.XXXXXX")
-DPID=
-cleanup() {
-	if [[ -n "$DPID" ]]; then
-		kill "$DPID" 2>/dev/null || true
-		wait "$DPID" 2>/dev/null || true
-	fi
-	if [[ -n "${KEEP:-}" ]]; then
-		echo "work directory kept: $WORK" >&2
-	else
-		rm -rf "$WORK"
-	fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-if [[ -z "${NO_BUILD:-}" ]]; then
-	if [[ ! -f "$BUILD/CMakeCache.txt" ]]; then
-		cmake -S "$SRC" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DYORDAM_SANITIZE=OFF -DYORDAM_FUZZ=OFF \
-			>"$WORK/build.log" 2>&1 || { tail -30 "$WORK/build.log"; exit 1; }
-	fi
-	cmake --build "$BUILD" --target yordamd yordamctl -j2 >>"$WORK/build.log" 2>&1 ||
-		{ tail -30 "$WORK/build.log"; exit 1; }
-fi
-if grep -qE '^YORDAM_(SANITIZE|FUZZ):BOOL=ON' "$BUILD/CMakeCache.txt"; then
-	echo "WARNING: $BUILD is a sanitizer/fuzz build: figures are not representative" >&2
-fi
+command -v wrk >/dev/null || die "wrk not found: apt-get install wrk (scripts/setup-debian.sh)"
+bench_build yordamd yordamctl
+[[ -x "$YORDAMD" && -x "$YORDAMCTL" ]] || die "missing binaries in $BUILD"
 
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 cat >"$WORK/yordam.conf" <<CONF
@@ -111,6 +83,7 @@ LUA
 cd "$WORK"
 "$YORDAMD" -c yordam.conf >"$WORK/yordamd.log" 2>&1 &
 DPID=$!
+PIDS[yordamd]=$DPID
 for _ in $(seq 100); do
 	[[ -S "$WORK/yordamd.sock" ]] && break
 	kill -0 "$DPID" 2>/dev/null || { cat "$WORK/yordamd.log"; exit 1; }
@@ -179,5 +152,5 @@ for rate in ${OPEN_RATES-2000 10000}; do
 done
 kill "$DPID"
 wait "$DPID" && rc=0 || rc=$?
-DPID=
+unset 'PIDS[yordamd]'
 [[ $rc == 0 ]] || echo "WARNING: yordamd exited with $rc" >&2

@@ -1,5 +1,6 @@
 # shellcheck shell=bash
-# Shared helpers of the USSD benchmarks (sourced by ussd_step.sh and ussd_memory.sh; bash).
+# Shared helpers of the benchmarks (sourced by ussd_step.sh, ussd_memory.sh, http_wrk.sh and
+# sync_throughput.sh; bash): the work directory, cleanup of every process started (PIDS), the build.
 #
 # Environment: BUILD (build directory; default build-bench, configured and built here as
 # RelWithDebInfo without sanitizers), NO_BUILD=1 (use BUILD as it is), HLR_ADDR (loopback address
@@ -39,21 +40,26 @@ die() {
 	exit 1
 }
 
+# bench_build [TARGET...]: build the targets (default: the USSD benchmarks' yordamd yordamctl ussd_msc).
 bench_build() {
+	local targets=("$@")
+	((${#targets[@]})) || targets=(yordamd yordamctl ussd_msc)
 	if [[ -n "${NO_BUILD:-}" ]]; then
 		:
 	elif [[ -f "$BUILD/CMakeCache.txt" ]] && [[ "$BUILD" != "$SRC/build-bench" ]]; then
 		# Someone else's build directory: build in it, do not reconfigure it.
-		cmake --build "$BUILD" --target yordamd yordamctl ussd_msc -j2 >"$WORK/build.log" 2>&1 ||
+		cmake --build "$BUILD" --target "${targets[@]}" -j2 >"$WORK/build.log" 2>&1 ||
 			{ tail -30 "$WORK/build.log"; die "build failed"; }
 	else
 		{
 			cmake -S "$SRC" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DYORDAM_SANITIZE=OFF \
-				-DYORDAM_FUZZ=OFF && cmake --build "$BUILD" --target yordamd yordamctl ussd_msc -j2
+				-DYORDAM_FUZZ=OFF && cmake --build "$BUILD" --target "${targets[@]}" -j2
 		} >"$WORK/build.log" 2>&1 || { tail -30 "$WORK/build.log"; die "build failed"; }
 	fi
 	local cache=$BUILD/CMakeCache.txt
-	[[ -x "$YORDAMD" && -x "$YORDAMCTL" && -x "$USSD_MSC" ]] || die "missing binaries in $BUILD"
+	if (($# == 0)); then
+		[[ -x "$YORDAMD" && -x "$YORDAMCTL" && -x "$USSD_MSC" ]] || die "missing binaries in $BUILD"
+	fi
 	if grep -q '^YORDAM_SANITIZE:BOOL=ON' "$cache" || grep -q '^YORDAM_FUZZ:BOOL=ON' "$cache"; then
 		echo "WARNING: $BUILD is a sanitizer/fuzz build: figures are not representative" >&2
 	fi

@@ -6,42 +6,15 @@
 # Environment: BUILD (default build-bench; configured RelWithDebInfo here if it is ours),
 # NO_BUILD=1, RECORDS (100000), BATCHES ("500 2000"), ROUNDS (20), KEEP=1 (keep the work dir).
 set -euo pipefail
-SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BUILD=${BUILD:-$SRC/build-bench}
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 RECORDS=${RECORDS:-100000}
 BATCHES=${BATCHES:-"500 2000"}
 ROUNDS=${ROUNDS:-20}
 CENTRAL=$BUILD/central/yordam-central
 DRIVER=$BUILD/tests/sync_driver
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/yordam-sync-bench.XXXXXX")
-CENTRAL_PID=
 
-cleanup() {
-	if [[ -n "$CENTRAL_PID" ]]; then
-		kill "$CENTRAL_PID" 2>/dev/null || true
-		wait "$CENTRAL_PID" 2>/dev/null || true
-	fi
-	if [[ -n "${KEEP:-}" ]]; then
-		echo "work directory kept: $WORK" >&2
-	else
-		rm -rf "$WORK"
-	fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-die() {
-	echo "${0##*/}: $*" >&2
-	exit 1
-}
-
-if [[ -z "${NO_BUILD:-}" ]]; then
-	if [[ ! -f "$BUILD/CMakeCache.txt" ]]; then
-		cmake -S "$SRC" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DYORDAM_SANITIZE=OFF -DYORDAM_FUZZ=OFF \
-			>"$WORK/build.log" 2>&1 || { tail -30 "$WORK/build.log"; die "configure failed"; }
-	fi
-	cmake --build "$BUILD" --target yordam-central sync_driver -j2 >>"$WORK/build.log" 2>&1 ||
-		{ tail -30 "$WORK/build.log"; die "build failed"; }
-fi
+bench_build yordam-central sync_driver
 [[ -x "$CENTRAL" && -x "$DRIVER" ]] || die "missing $CENTRAL or $DRIVER"
 if grep -q '^YORDAM_SANITIZE:BOOL=ON' "$BUILD/CMakeCache.txt"; then
 	echo "WARNING: $BUILD is a sanitizer build: figures are not representative" >&2
@@ -70,12 +43,18 @@ PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 start_central() {
 	"$CENTRAL" serve --db "$WORK/central.db" --listen "127.0.0.1:$PORT" --ca "$P/ca.pem" \
 		--cert "$P/server.pem" --key "$P/server.key" >>"$WORK/central.log" 2>&1 &
-	CENTRAL_PID=$!
+	PIDS[central]=$!
 	for _ in $(seq 100); do
 		(exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && return 0
 		sleep 0.05
 	done
 	die "yordam-central did not start"
+}
+
+stop_central() {
+	kill "${PIDS[central]}"
+	wait "${PIDS[central]}" 2>/dev/null || true
+	unset 'PIDS[central]'
 }
 
 driver() { # extra args...
@@ -96,9 +75,7 @@ for batch in $BATCHES; do
 	"$CENTRAL" init --db "$WORK/central.db"
 	start_central
 	r=$(driver --records "$RECORDS" --batch "$batch" --until-acked)
-	kill "$CENTRAL_PID"
-	wait "$CENTRAL_PID" 2>/dev/null || true
-	CENTRAL_PID=
+	stop_central
 	[[ "$(field acked "$r")" == "$RECORDS" ]] || die "backlog did not complete: $r"
 	n=$(sqlite3 "$WORK/central.db" 'SELECT count(*) FROM record' 2>/dev/null || echo '?')
 	printf '%-34s %10s %10s %12s %8s\n' "$RECORDS records, batch $batch" "$n" "$(field elapsed_s "$r")" \
@@ -119,8 +96,7 @@ for mode in resume no-resume; do
 	res=$(field handshakes_resumed "$r")
 	printf '%-28s %8s %8s %14s\n' "$mode" "$full" "$res" "$(awk -v f="$full" -v n="$ROUNDS" 'BEGIN{printf "%.2f", f/n}')"
 	rm -f "$WORK"/central.db*
-	kill "$CENTRAL_PID"
-	wait "$CENTRAL_PID" 2>/dev/null || true
+	stop_central
 	"$CENTRAL" init --db "$WORK/central.db"
 	start_central
 done
