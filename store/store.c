@@ -459,10 +459,27 @@ static const char *const *const upgrade_path[] = {
 _Static_assert(ARRAY_SIZE(upgrade_path) == STORE_SCHEMA_VERSION, "one upgrade step per schema version");
 _Static_assert(STORE_CALLER_KEY_LEN == 32, "the caller table CHECKs length(key) = 32");
 
+/* Every dialog start reads its caller's language: a cache in front of the caller table saves the SQLite read,
+ * its two fcntl() locks and an fstat(). Only store_caller_lang_set() writes that table and the daemon is the
+ * file's only writer, so the cache is exact as long as it holds committed rows only: it is filled outside
+ * transactions, and a write inside one only empties the key's slot (a rollback may undo it). 4-way set
+ * associative, newest first: a direct-mapped table lost ~20 % of 1,000 callers to collisions. */
+#define CALLER_CACHE_WAYS 4
+#define CALLER_CACHE_SETS 1024 /* 64 B per slot: 256 KiB */
+#define CALLER_CACHE_LANG 30
+enum caller_slot_state { CALLER_SLOT_EMPTY, CALLER_SLOT_LANG, CALLER_SLOT_NONE };
+
+struct caller_slot {
+	uint8_t key[STORE_CALLER_KEY_LEN];
+	uint8_t state; /* enum caller_slot_state */
+	char lang[CALLER_CACHE_LANG + 1];
+};
+
 struct store {
 	sqlite3 *db;
 	char *path;
 	sqlite3_stmt *stmt[_NUM_STORE_STMT];
+	struct caller_slot *callers; /* CALLER_CACHE_SETS * CALLER_CACHE_WAYS */
 };
 
 static int store_errno(int rc, int sys_errno)
@@ -799,7 +816,8 @@ int store_open(void *ctx, const char *path, struct store **out)
 	}
 	talloc_set_destructor(st, store_destructor);
 	st->path = talloc_strdup(st, path);
-	if (!st->path) {
+	st->callers = talloc_zero_array(st, struct caller_slot, CALLER_CACHE_SETS * CALLER_CACHE_WAYS);
+	if (!st->path || !st->callers) {
 		talloc_free(st);
 		return -ENOMEM;
 	}
@@ -1281,35 +1299,98 @@ int store_content_foreach_hotline(struct store *st, store_hotline_cb cb, void *d
 
 /* --- callers --------------------------------------------------------------------------------- */
 
+/* The key's set (the key is a keyed hash: any 4 of its bytes are uniformly spread), and in it the key's slot
+ * or, if it has none, NULL. */
+static struct caller_slot *caller_set(struct store *st, const uint8_t *key, struct caller_slot **slot)
+{
+	struct caller_slot *set;
+	uint32_t h;
+	unsigned i;
+
+	memcpy(&h, key, sizeof(h));
+	set = &st->callers[(h % CALLER_CACHE_SETS) * CALLER_CACHE_WAYS];
+	*slot = NULL;
+	for (i = 0; i < CALLER_CACHE_WAYS; i++) {
+		if (set[i].state != CALLER_SLOT_EMPTY && !memcmp(set[i].key, key, STORE_CALLER_KEY_LEN)) {
+			*slot = &set[i];
+			break;
+		}
+	}
+	return set;
+}
+
+static void caller_slot_forget(struct store *st, const uint8_t *key)
+{
+	struct caller_slot *cs;
+
+	caller_set(st, key, &cs);
+	if (cs) {
+		cs->state = CALLER_SLOT_EMPTY;
+	}
+}
+
+/* Remember a committed row (lang), or that there is none (NULL), first in its set, in place of the key's old
+ * slot, an empty one or the last. Inside a transaction, or for a code too long for a slot, the key's slot is emptied instead. */
+static void caller_slot_fill(struct store *st, const uint8_t *key, const char *lang)
+{
+	struct caller_slot *set, *cs;
+	size_t len = lang ? strlen(lang) : 0;
+
+	if (!sqlite3_get_autocommit(st->db) || len > CALLER_CACHE_LANG) {
+		caller_slot_forget(st, key);
+		return;
+	}
+	set = caller_set(st, key, &cs);
+	for (unsigned i = 0; !cs && i < CALLER_CACHE_WAYS; i++) {
+		cs = set[i].state == CALLER_SLOT_EMPTY ? &set[i] : NULL;
+	}
+	memmove(&set[1], &set[0], (size_t)((cs ? cs : &set[CALLER_CACHE_WAYS - 1]) - set) * sizeof(*set));
+	memcpy(set[0].key, key, STORE_CALLER_KEY_LEN);
+	set[0].state = lang ? CALLER_SLOT_LANG : CALLER_SLOT_NONE;
+	memcpy(set[0].lang, lang ? lang : "", len + 1);
+}
+
+static int caller_lang_copy(const char *saved, char *lang, size_t lang_len)
+{
+	size_t len = strlen(saved);
+
+	if (len >= lang_len) {
+		return -ENOSPC;
+	}
+	memcpy(lang, saved, len + 1);
+	return 0;
+}
+
 int store_caller_lang_get(struct store *st, const uint8_t key[STORE_CALLER_KEY_LEN], char *lang, size_t lang_len)
 {
+	struct caller_slot *cs;
 	sqlite3_stmt *stmt;
 	const char *saved;
-	size_t len;
 	int rc;
 
 	if (!st || !key || !lang) {
 		return -EINVAL;
 	}
+	caller_set(st, key, &cs);
+	if (cs) {
+		return cs->state == CALLER_SLOT_LANG ? caller_lang_copy(cs->lang, lang, lang_len) : -ENOENT;
+	}
 	stmt = st->stmt[STORE_STMT_CALLER_GET];
 	rc = sqlite3_bind_blob(stmt, 1, key, STORE_CALLER_KEY_LEN, SQLITE_STATIC);
 	rc = stmt_row(st, stmt, rc, "reading caller language");
+	if (rc == -ENOENT) {
+		caller_slot_fill(st, key, NULL);
+	}
 	if (rc < 0) {
 		return rc;
 	}
 	rc = col_text(st, stmt, 0, true, &saved);
-	if (rc < 0) {
-		stmt_done(stmt);
-		return rc;
+	if (rc == 0) {
+		caller_slot_fill(st, key, saved);
+		rc = caller_lang_copy(saved, lang, lang_len);
 	}
-	len = strlen(saved);
-	if (len >= lang_len) {
-		stmt_done(stmt);
-		return -ENOSPC;
-	}
-	memcpy(lang, saved, len + 1);
 	stmt_done(stmt);
-	return 0;
+	return rc;
 }
 
 int store_caller_lang_set(struct store *st, const uint8_t key[STORE_CALLER_KEY_LEN], const char *lang)
@@ -1324,7 +1405,13 @@ int store_caller_lang_set(struct store *st, const uint8_t key[STORE_CALLER_KEY_L
 	rc = sqlite3_bind_blob(stmt, 1, key, STORE_CALLER_KEY_LEN, SQLITE_STATIC);
 	bind_text(&rc, stmt, 2, lang);
 	bind_int64(&rc, stmt, 3, (int64_t)time(NULL));
-	return stmt_exec(st, STORE_STMT_CALLER_SET, rc, "saving caller language");
+	rc = stmt_exec(st, STORE_STMT_CALLER_SET, rc, "saving caller language");
+	if (rc == 0) {
+		caller_slot_fill(st, key, lang);
+	} else {
+		caller_slot_forget(st, key); /* the row's state is unknown: read it next time */
+	}
+	return rc;
 }
 
 long store_caller_count(struct store *st)

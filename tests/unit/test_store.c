@@ -398,6 +398,81 @@ static void test_callers(void **state)
 	store_close(st);
 }
 
+/* The caller language cache (one slot per key hash) answers exactly what the table holds: across slot
+ * collisions, and when a transaction that wrote a language is rolled back or committed. */
+static void test_caller_cache(void **state)
+{
+	struct fixture *f = *state;
+	struct store *st = NULL;
+	uint8_t a[STORE_CALLER_KEY_LEN], b[STORE_CALLER_KEY_LEN], c[STORE_CALLER_KEY_LEN];
+	uint8_t more[6][STORE_CALLER_KEY_LEN];
+	char lang[48], want[8];
+	const char *longcode = "x-a-language-code-longer-than-a-cache-slot";
+
+	/* a, b and more[]: same first bytes (one set of slots), different keys. c: another set. */
+	memset(a, 0x11, sizeof(a));
+	memcpy(b, a, sizeof(b));
+	b[31] = 0x22;
+	memset(c, 0x33, sizeof(c));
+	assert_int_equal(store_open(g_ctx, f->path, &st), 0);
+
+	assert_int_equal(store_caller_lang_get(st, a, lang, sizeof(lang)), -ENOENT);
+	assert_int_equal(store_caller_lang_get(st, a, lang, sizeof(lang)), -ENOENT);
+	assert_int_equal(store_caller_lang_set(st, a, "ru"), 0);
+	assert_int_equal(store_caller_lang_get(st, a, lang, sizeof(lang)), 0);
+	assert_string_equal(lang, "ru");
+	assert_int_equal(store_caller_lang_get(st, a, lang, 2), -ENOSPC);
+
+	/* More keys than a set has slots: each still reads right. */
+	assert_int_equal(store_caller_lang_set(st, b, "uz"), 0);
+	for (unsigned i = 0; i < ARRAY_SIZE(more); i++) {
+		memcpy(more[i], a, sizeof(more[i]));
+		more[i][8] = (uint8_t)i;
+		snprintf(want, sizeof(want), "l%u", i);
+		assert_int_equal(store_caller_lang_set(st, more[i], want), 0);
+	}
+	for (unsigned round = 0; round < 2; round++) {
+		for (unsigned i = 0; i < ARRAY_SIZE(more); i++) {
+			snprintf(want, sizeof(want), "l%u", i);
+			assert_int_equal(store_caller_lang_get(st, more[i], lang, sizeof(lang)), 0);
+			assert_string_equal(lang, want);
+		}
+		assert_int_equal(store_caller_lang_get(st, a, lang, sizeof(lang)), 0);
+		assert_string_equal(lang, "ru");
+		assert_int_equal(store_caller_lang_get(st, b, lang, sizeof(lang)), 0);
+		assert_string_equal(lang, "uz");
+	}
+
+	/* A write rolled back is not remembered, nor is a read of it inside the transaction. */
+	assert_int_equal(store_caller_lang_get(st, a, lang, sizeof(lang)), 0);
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(store_caller_lang_set(st, a, "tg"), 0);
+	assert_int_equal(store_caller_lang_get(st, a, lang, sizeof(lang)), 0);
+	assert_string_equal(lang, "tg");
+	assert_int_equal(store_caller_lang_set(st, c, "en"), 0);
+	assert_int_equal(store_caller_lang_get(st, c, lang, sizeof(lang)), 0);
+	assert_string_equal(lang, "en");
+	store_rollback(st);
+	assert_int_equal(store_caller_lang_get(st, a, lang, sizeof(lang)), 0);
+	assert_string_equal(lang, "ru");
+	assert_int_equal(store_caller_lang_get(st, c, lang, sizeof(lang)), -ENOENT);
+
+	/* Committed, it is. */
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(store_caller_lang_set(st, c, "en"), 0);
+	assert_int_equal(store_commit(st), 0);
+	assert_int_equal(store_caller_lang_get(st, c, lang, sizeof(lang)), 0);
+	assert_string_equal(lang, "en");
+
+	/* A code longer than a slot holds comes from the table. */
+	assert_int_equal(store_caller_lang_set(st, a, longcode), 0);
+	assert_int_equal(store_caller_lang_get(st, a, lang, sizeof(lang)), 0);
+	assert_string_equal(lang, longcode);
+	assert_int_equal(store_caller_lang_get(st, a, lang, 8), -ENOSPC);
+	assert_int_equal(store_caller_count(st), 3 + (long)ARRAY_SIZE(more));
+	store_close(st);
+}
+
 static void test_newer_schema(void **state)
 {
 	struct fixture *f = *state;
@@ -1090,6 +1165,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_content_replace_and_rollback, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_node_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_callers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_caller_cache, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_schema, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_foreign_database, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_garbage_file, setup, teardown),
