@@ -164,7 +164,46 @@ static const char *const builtin_en[_NUM_MENU_UI_ALL] = {
 	[MENU_UI_STAFF_NO_EMPLOYER] = "employer not given",
 	[MENU_UI_STAFF_DAYS] = "{n} days",
 	[MENU_UI_STAFF_HOURS] = "{n} hours",
+	[MENU_UI_STAFF_ERR_TOO_LONG] = "Yordam: message too long. Shorten the text and send it again.",
+	[MENU_UI_STAFF_ERR_UNREADABLE] = "Yordam: the message could not be read. Send it again.",
+	[MENU_UI_STAFF_ERR_NO_CASE] =
+		"Yordam: case number missing. Write it after the command: OK <case>, R <case> <text>",
+	[MENU_UI_STAFF_ERR_BAD_CASE] =
+		"Yordam: a case number has 7 digits, e.g. OK 123 4566. Check the number and send again.",
+	[MENU_UI_STAFF_ERR_CHECK_DIGIT] =
+		"Yordam: case number mistyped (check digit wrong). Check the number and send again.",
+	[MENU_UI_STAFF_ERR_NO_TEXT] = "Yordam: reply text missing. Write: R <case> <text>",
+	[MENU_UI_STAFF_ERR_TRAILING] = "Yordam: unexpected text after the command. Only R and DONE take a text; "
+				       "send one command per SMS.",
 };
+
+const char *cases_svc_builtin(enum menu_ui k)
+{
+	return (unsigned)k < _NUM_MENU_UI_ALL ? builtin_en[k] : NULL;
+}
+
+int cases_svc_cmd_err_text(enum cases_cmd_err err)
+{
+	switch (err) {
+	case CASES_CMD_E_TOO_LONG:
+		return MENU_UI_STAFF_ERR_TOO_LONG;
+	case CASES_CMD_E_UTF8:
+		return MENU_UI_STAFF_ERR_UNREADABLE;
+	case CASES_CMD_E_NO_CASE:
+		return MENU_UI_STAFF_ERR_NO_CASE;
+	case CASES_CMD_E_BAD_CASE:
+		return MENU_UI_STAFF_ERR_BAD_CASE;
+	case CASES_CMD_E_CHECK_DIGIT:
+		return MENU_UI_STAFF_ERR_CHECK_DIGIT;
+	case CASES_CMD_E_NO_TEXT:
+		return MENU_UI_STAFF_ERR_NO_TEXT;
+	case CASES_CMD_E_TRAILING:
+		return MENU_UI_STAFF_ERR_TRAILING;
+	default:
+		/* OK is no error; EMPTY and UNKNOWN are not commands: the text goes on like anyone's */
+		return -ENOENT;
+	}
+}
 
 /* Text k in the pack's language li, else the pack's fallback language, else built-in. */
 static const char *ui_text_at(const struct cases_svc *cs, int li, enum menu_ui k)
@@ -1349,7 +1388,7 @@ static int text_hook(void *data, const char *sender, const uint8_t key[32], cons
 	enum cases_cmd_err err;
 	char plus[40];
 	size_t used = 0;
-	int who, kw;
+	int who, kw, ui;
 
 	*reply = NULL;
 	/* A sender in international format without '+' (TON 145) gets it before the roster look-up. */
@@ -1364,9 +1403,12 @@ static int text_hook(void *data, const char *sender, const uint8_t key[32], cons
 		if (err == CASES_CMD_E_OK) {
 			return staff_cmd(cs, ctx, (unsigned)who, &cmd, reply);
 		}
-		if (err != CASES_CMD_E_UNKNOWN && err != CASES_CMD_E_EMPTY) {
-			*reply = talloc_asprintf(ctx, "Yordam: %s.", cases_cmd_strerror(err));
-			return SMS_HOOK_HANDLED;
+		ui = cases_svc_cmd_err_text(err);
+		if (ui >= 0) {
+			LOGC(LOGL_INFO, "command from %s refused: %s\n", cases_roster_name(cs->roster, (unsigned)who),
+			     cases_cmd_strerror(err));
+			*reply = staff_text(ctx, cs, staff_lang(cs, (unsigned)who), (enum menu_ui)ui, NULL, 0);
+			return *reply ? SMS_HOOK_HANDLED : -ENOMEM;
 		}
 	}
 	/* Anyone else, a staff command included, is not told anything about the roster: such a text goes on to the

@@ -823,7 +823,7 @@ static void check_staff_sms(struct val *v, struct text_sms_split *split)
 	unsigned k, l, cyr;
 	int max;
 
-	for (k = MENU_UI_STAFF_NEW; k <= MENU_UI_STAFF_HOURS; k++) {
+	for (k = MENU_UI_STAFF_NEW; k <= MENU_UI_STAFF_ERR_TRAILING; k++) {
 		if (staff_fragment((enum menu_ui)k)) {
 			continue;
 		}
@@ -863,6 +863,10 @@ static void check_staff_sms(struct val *v, struct text_sms_split *split)
 			if (worst > max) {
 				val_msg(v, true, "sms: ui %s (%s) takes %d parts with the longest values, at most %d",
 					menu_ui_keys[k], t->lang_code[l], worst, max);
+			} else if (worst > 1 && k >= MENU_UI_STAFF_ERR_TOO_LONG) {
+				/* the answer to a typo: a second part doubles its cost for nothing */
+				val_msg(v, false, "sms: ui %s (%s) takes %d parts: keep it within one", menu_ui_keys[k],
+					t->lang_code[l], worst);
 			}
 		}
 	}

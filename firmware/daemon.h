@@ -5,7 +5,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <yordam/cases.h>
 #include <yordam/config.h>
+#include <yordam/menu.h>
 
 struct store;
 struct secret;
@@ -97,3 +99,8 @@ enum cases_svc_kw {
 int cases_svc_keyword(const char *text, size_t *consumed);
 /* The first n bytes of s cut at a character boundary, line breaks as spaces (talloc under ctx). */
 char *cases_svc_excerpt(void *ctx, const char *s, size_t n);
+/* The content pack text (enum menu_ui) that answers a staff command the parser refused with err, or -ENOENT for
+ * the results that get no such answer (OK; EMPTY and UNKNOWN, which go on to the menu router). */
+int cases_svc_cmd_err_text(enum cases_cmd_err err);
+/* The service's built-in English for ui text k (used when the pack has k in no language), or NULL. */
+const char *cases_svc_builtin(enum menu_ui k);

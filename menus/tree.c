@@ -93,6 +93,13 @@ const char *const menu_ui_keys[_NUM_MENU_UI_ALL] = {
 	[MENU_UI_STAFF_NO_EMPLOYER] = "staff_no_employer",
 	[MENU_UI_STAFF_DAYS] = "staff_days",
 	[MENU_UI_STAFF_HOURS] = "staff_hours",
+	[MENU_UI_STAFF_ERR_TOO_LONG] = "staff_err_too_long",
+	[MENU_UI_STAFF_ERR_UNREADABLE] = "staff_err_unreadable",
+	[MENU_UI_STAFF_ERR_NO_CASE] = "staff_err_no_case",
+	[MENU_UI_STAFF_ERR_BAD_CASE] = "staff_err_bad_case",
+	[MENU_UI_STAFF_ERR_CHECK_DIGIT] = "staff_err_check_digit",
+	[MENU_UI_STAFF_ERR_NO_TEXT] = "staff_err_no_text",
+	[MENU_UI_STAFF_ERR_TRAILING] = "staff_err_trailing",
 };
 
 static const char *const kind_names[] = {
@@ -792,6 +799,13 @@ const char *const *menu_ui_placeholders(enum menu_ui k)
 	case MENU_UI_STAFF_ESCALATED:
 	case MENU_UI_STAFF_SOMEONE:
 	case MENU_UI_STAFF_NO_EMPLOYER:
+	case MENU_UI_STAFF_ERR_TOO_LONG:
+	case MENU_UI_STAFF_ERR_UNREADABLE:
+	case MENU_UI_STAFF_ERR_NO_CASE:
+	case MENU_UI_STAFF_ERR_BAD_CASE:
+	case MENU_UI_STAFF_ERR_CHECK_DIGIT:
+	case MENU_UI_STAFF_ERR_NO_TEXT:
+	case MENU_UI_STAFF_ERR_TRAILING:
 	case MENU_UI_SMS_NEED_TEXT:
 	case MENU_UI_SMS_UNKNOWN:
 	case MENU_UI_SMS_MISTYPED:
@@ -1108,8 +1122,11 @@ static void check_texts(struct menu_build *b)
 	}
 	for (k = 0; k < _NUM_MENU_UI_ALL; k++) {
 		struct build_info bi = {.file = b->last_file};
+		/* The staff command errors came later: content stored or written before them must still load
+		 * (the service has English for them). content validate asks for them like the others. */
+		bool later = k >= MENU_UI_STAFF_ERR_TOO_LONG && k <= MENU_UI_STAFF_ERR_TRAILING;
 
-		fill(b, &bi, "ui", menu_ui_keys[k], t->ui[k], k < _NUM_MENU_UI || menu_has_case_nodes(t));
+		fill(b, &bi, "ui", menu_ui_keys[k], t->ui[k], k < _NUM_MENU_UI || (menu_has_case_nodes(t) && !later));
 	}
 	for (i = 0; i < t->n_hotlines; i++) {
 		struct menu_hotline *h = t->hotlines[i];

@@ -12,7 +12,9 @@ override (control.test_clock), moved with `yordamctl clock advance` instead of s
 - nobody on duty: the reporter is told in how many hours to expect contact, and the case goes out when a
   staff member comes on duty (ON);
 - complaints of one kind reaching the early-warning threshold alert the staff on duty, once per window;
-- a staff member whose roster languages are ["ru"] gets the notification and the answers in Russian."""
+- a staff member whose roster languages are ["ru"] gets the notification and the answers in Russian;
+- a malformed command (mistyped case number, R without a text, ...) is answered in the staff member's language
+  from the pack's staff_err_* texts: Russian, Uzbek or English."""
 import os
 import re
 import shutil
@@ -28,6 +30,7 @@ from yordamd import Yordamd  # noqa: E402
 
 STAFF1 = "+998900000101"
 STAFF2 = "+998900000102"
+STAFF3 = "+998900000103"
 REPORTER = "+998931234567"
 
 
@@ -201,14 +204,16 @@ class TestNobodyOnDuty(StaffPhones):
 
 
 class TestStaffLanguage(StaffPhones):
-    # Oleg reads Russian: his texts come from the pack's staff_* keys in ru. Aziz (Uzbek only, supervisor) does not
-    # match a Russian case, so the round robin cannot hand it to him.
+    # Oleg reads Russian: his texts come from the pack's staff_* keys in ru. Aziz (Uzbek only, supervisor) and Emma
+    # (English only) do not match a Russian case, so the round robin cannot hand it to them.
     roster_cfg = f"""
 staff = (
   {{ name = "Oleg"; phone = "{STAFF1}"; languages = ["ru"]; countries = ["*"]; topics = ["*"];
      timezone = "Asia/Tashkent"; duty = ["daily 00:00-24:00"]; }},
   {{ name = "Aziz"; phone = "{STAFF2}"; languages = ["uz"]; countries = ["*"]; topics = ["*"];
-     timezone = "Asia/Tashkent"; duty = ["daily 00:00-24:00"]; supervisor = true; }}
+     timezone = "Asia/Tashkent"; duty = ["daily 00:00-24:00"]; supervisor = true; }},
+  {{ name = "Emma"; phone = "{STAFF3}"; languages = ["en"]; countries = ["*"]; topics = ["*"];
+     timezone = "Asia/Tashkent"; duty = ["daily 00:00-24:00"]; }}
 );
 """
 
@@ -240,6 +245,42 @@ staff = (
         self.wait(lambda: "Yordam: дело %s за вами." % grouped in self.staff_text(STAFF1), "the claim ack in Russian")
         self.staff_says(STAFF1, "OK 1234566")  # a valid number no case has
         self.wait(lambda: "Yordam: дела 123 4566 нет." in self.staff_text(STAFF1), "no such case, in Russian")
+        self.assertEqual(self.to_staff(STAFF3), [])
+
+    def answered(self, number, says, expect, what, coding="gsm7"):
+        """number sends says; its phone gets the SMS expect (one part: the whole text of one decoded PDU)."""
+        before = len(self.to_staff(number))
+        self.m.deliver(number, says, coding=coding)
+        self.wait(lambda: len(self.to_staff(number)) > before, what)
+        got = self.to_staff(number)[before:]
+        self.assertEqual(got, [expect], what)
+
+    def test_malformed_commands_in_staff_language(self):
+        # The parser refuses these before any case look-up: no case is needed. 1234566 is a valid number; a changed
+        # last digit breaks its check digit.
+        self.answered(STAFF1, "OK 1234567", "Yordam: ошибка в номере дела (контрольная цифра). Проверьте номер.",
+                      "check digit wrong, in Russian")
+        self.answered(STAFF1, "R 1234566", "Yordam: нет текста ответа. Пишите так: R <номер> <текст>",
+                      "R without a text, in Russian")
+        self.answered(STAFF1, "Р", "Yordam: нет номера дела. Пример: OK <номер>, R <номер> <текст>",
+                      "no case number (Cyrillic R), in Russian", coding="ucs2")
+        self.answered(STAFF1, "OK 12345", "Yordam: в номере дела 7 цифр, например: OK 123 4566. Проверьте номер.",
+                      "5 digits, in Russian")
+        self.answered(STAFF1, "OK 1234566 спасибо", "Yordam: лишний текст после команды. Текст - только с R и DONE.",
+                      "text after OK, in Russian", coding="ucs2")
+        # the same mistakes from the English reader, and one from the Uzbek reader (uz: the pack's uz-Latn)
+        self.answered(STAFF3, "OK 1234567",
+                      "Yordam: case number mistyped (check digit wrong). Check the number and send again.",
+                      "check digit wrong, in English")
+        self.answered(STAFF3, "R 1234566", "Yordam: reply text missing. Write: R <case> <text>",
+                      "R without a text, in English")
+        self.answered(STAFF2, "OK 1234567", "Yordam: ish raqamida xato bor (nazorat raqami). Raqamni tekshiring.",
+                      "check digit wrong, in Uzbek")
+        # nothing was filed, claimed or sent to a reporter
+        self.assertEqual(self.case_line("123 4566"), [])
+        # the log keeps the parser's English, with the staff member's name, not the number
+        self.assertIn("cases: command from Oleg refused: case number mistyped (check digit wrong)",
+                      self.y.log_text())
 
 
 if __name__ == "__main__":

@@ -139,10 +139,19 @@ static const struct {
 	{"staff_no_employer", "no employer", "без работодателя"},
 	{"staff_days", "{n} days", "{n} дн."},
 	{"staff_hours", "{n} hours", "{n} ч"},
+	{"staff_err_too_long", "Yordam: message too long.", "Yordam: сообщение слишком длинное."},
+	{"staff_err_unreadable", "Yordam: message unreadable.", "Yordam: сообщение не прочитано."},
+	{"staff_err_no_case", "Yordam: case number missing: OK <case>", "Yordam: нет номера дела: OK <номер>"},
+	{"staff_err_bad_case", "Yordam: a case number has 7 digits.", "Yordam: в номере дела 7 цифр."},
+	{"staff_err_check_digit", "Yordam: case number mistyped.", "Yordam: ошибка в номере дела."},
+	{"staff_err_no_text", "Yordam: R <case> <text>", "Yordam: R <номер> <текст>"},
+	{"staff_err_trailing", "Yordam: text only after R and DONE.", "Yordam: текст только после R и DONE."},
 };
 
-/* The pack's text with the line "key.lang = ..." replaced by value (NULL: left out). */
-static char *pack_text(void *ctx, const char *key, const char *lang, const char *value)
+/* The pack's text with the line "key.lang = ..." replaced by value (NULL: left out), and without the keys that
+ * start with drop (NULL: none) in drop_lang (NULL: in every language). */
+static char *pack_text_ex(void *ctx, const char *key, const char *lang, const char *value, const char *drop,
+			  const char *drop_lang)
 {
 	char *s = talloc_strdup(ctx, pack_head);
 	unsigned i;
@@ -157,12 +166,21 @@ static char *pack_text(void *ctx, const char *key, const char *lang, const char 
 			if (key && !strcmp(key, ui[i].key) && !strcmp(lang, langs[l])) {
 				v = value;
 			}
+			if (drop && !strncmp(ui[i].key, drop, strlen(drop)) &&
+			    (!drop_lang || !strcmp(drop_lang, langs[l]))) {
+				v = NULL;
+			}
 			if (v) {
 				s = talloc_asprintf_append(s, "%s.%s = %s\n", ui[i].key, langs[l], v);
 			}
 		}
 	}
 	return s;
+}
+
+static char *pack_text(void *ctx, const char *key, const char *lang, const char *value)
+{
+	return pack_text_ex(ctx, key, lang, value, NULL, NULL);
 }
 
 /* The line number of "key.lang = " in the pack text (for file:line messages). */
@@ -279,6 +297,23 @@ static void test_placeholders_at_load(void **state)
 		{"staff_escalated", "({case})",
 		 "ui staff_escalated.ru: unknown placeholder {case} (staff_escalated takes none)"},
 		{"staff_hours", "{hours} ч", "ui staff_hours.ru: unknown placeholder {hours} (staff_hours takes {n})"},
+		/* the answers to a malformed staff command are sent as written: <case> is a word, {case} is refused */
+		{"staff_err_no_text", "Yordam: R {case} <текст>",
+		 "ui staff_err_no_text.ru: unknown placeholder {case} (staff_err_no_text takes none)"},
+		{"staff_err_check_digit", "Yordam: {номер}?",
+		 "ui staff_err_check_digit.ru: '{' that starts no placeholder"},
+	};
+	static const struct {
+		enum menu_ui k;
+		const char *key;
+	} err_keys[] = {
+		{MENU_UI_STAFF_ERR_TOO_LONG, "staff_err_too_long"},
+		{MENU_UI_STAFF_ERR_UNREADABLE, "staff_err_unreadable"},
+		{MENU_UI_STAFF_ERR_NO_CASE, "staff_err_no_case"},
+		{MENU_UI_STAFF_ERR_BAD_CASE, "staff_err_bad_case"},
+		{MENU_UI_STAFF_ERR_CHECK_DIGIT, "staff_err_check_digit"},
+		{MENU_UI_STAFF_ERR_NO_TEXT, "staff_err_no_text"},
+		{MENU_UI_STAFF_ERR_TRAILING, "staff_err_trailing"},
 	};
 	void *ctx = talloc_new(NULL);
 	const char *const *v;
@@ -302,6 +337,11 @@ static void test_placeholders_at_load(void **state)
 	assert_string_equal(menu_ui_keys[MENU_UI_STAFF_HOURS], "staff_hours");
 	assert_string_equal(menu_ui_placeholders(MENU_UI_STAFF_TAKEN)[1], "name");
 	assert_null(menu_ui_placeholders(MENU_UI_STAFF_SOMEONE)[0]);
+	for (i = 0; i < sizeof(err_keys) / sizeof(err_keys[0]); i++) {
+		assert_string_equal(menu_ui_keys[err_keys[i].k], err_keys[i].key);
+		assert_non_null(menu_ui_placeholders(err_keys[i].k)); /* checked: a stray '{' is refused */
+		assert_null(menu_ui_placeholders(err_keys[i].k)[0]);
+	}
 
 	/* the complete pack loads; placeholders may repeat and come in any order; other texts keep braces */
 	{
@@ -354,6 +394,24 @@ static void test_form_texts_required_at_load(void **state)
 	text = pack_text(ctx, "when_hours", "ru", NULL);
 	assert_non_null(menu_pack_parse(ctx, "t.pack", text, strlen(text), "en", &rep));
 	assert_true(has_msg(&m, false, "ui: when_hours missing in ru, using en"));
+
+	/* The answers to malformed staff commands came later: a pack (or stored content) without any of them still
+	 * loads, and the service answers in its built-in English. Missing in one language falls back as usual; in
+	 * the fallback language alone, with another language having it, it has nothing to fall back to. */
+	memset(&m, 0, sizeof(m));
+	rep.n_errors = rep.n_warnings = 0;
+	text = pack_text_ex(ctx, NULL, NULL, NULL, "staff_err_", NULL);
+	assert_null(strstr(text, "staff_err_"));
+	assert_non_null(menu_pack_parse(ctx, "t.pack", text, strlen(text), "en", &rep));
+	assert_int_equal(rep.n_errors, 0);
+	assert_int_equal(m.n, 0);
+	text = pack_text_ex(ctx, NULL, NULL, NULL, "staff_err_", "ru");
+	assert_non_null(menu_pack_parse(ctx, "t.pack", text, strlen(text), "en", &rep));
+	assert_true(has_msg(&m, false, "ui: staff_err_check_digit missing in ru, using en"));
+	memset(&m, 0, sizeof(m));
+	text = pack_text(ctx, "staff_err_no_text", "en", NULL);
+	assert_null(menu_pack_parse(ctx, "t.pack", text, strlen(text), "en", &rep));
+	assert_true(has_msg(&m, true, "ui: staff_err_no_text missing in the fallback language en"));
 	talloc_free(ctx);
 }
 
@@ -381,6 +439,10 @@ static void test_validate_complete_pack(void **state)
 	assert_non_null(strstr(report, "sms ui: staff_new en ucs2 3 parts\n"));
 	assert_non_null(strstr(report, "sms ui: staff_yours ru ucs2 1 part\n"));
 	assert_non_null(strstr(report, "sms ui: staff_duty en gsm7 1 part\n"));
+	/* the answers to malformed staff commands: one part each */
+	assert_non_null(strstr(report, "sms ui: staff_err_no_case en gsm7 1 part\n"));
+	assert_non_null(strstr(report, "sms ui: staff_err_check_digit ru ucs2 1 part\n"));
+	assert_non_null(strstr(report, "sms ui: staff_err_trailing ru ucs2 1 part\n"));
 	talloc_free(ctx);
 }
 
@@ -395,6 +457,19 @@ static void test_validate_missing_language(void **state)
 	expect_error(f, "when_soon", "ru", NULL, "error: translation: ui: when_soon missing in ru");
 	expect_error(f, "case_pin", "ru", NULL, "error: translation: ui: case_pin missing in ru");
 	expect_error(f, "staff_new", "ru", NULL, "error: translation: ui: staff_new missing in ru (falls back to en)");
+	expect_error(f, "staff_err_check_digit", "ru", NULL,
+		     "error: translation: ui: staff_err_check_digit missing in ru (falls back to en)");
+	/* a pack that loads without them (English built-ins) is still incomplete for validate */
+	{
+		void *ctx = talloc_new(NULL);
+		char *report = NULL;
+
+		assert_int_equal(validate(f, ctx, pack_text_ex(ctx, NULL, NULL, NULL, "staff_err_", NULL), &report),
+				 -EINVAL);
+		assert_non_null(strstr(report, "error: translation: ui: staff_err_no_text missing in en\n"));
+		assert_non_null(strstr(report, "error: translation: ui: staff_err_trailing missing in ru\n"));
+		talloc_free(ctx);
+	}
 }
 
 static void test_validate_placeholders(void **state)
@@ -475,6 +550,27 @@ static void test_validate_sms_parts(void **state)
 		"Yordam: новое дело номер {case}. Категория: {category}. Страна: {country}. Язык: {lang}{escalated}. "
 		"Текст: {excerpt}. Чтобы взять дело, ответьте: OK {digits}",
 		"error: sms: ui staff_new (ru) takes 4 parts with the longest values, at most 3");
+	/* the answer to a malformed command: over 2 parts is an error like any staff text ... */
+	expect_error(f, "staff_err_no_text", "ru",
+		     "Yordam: в вашем сообщении нет текста ответа. Напишите букву R, потом номер дела, потом текст, "
+		     "который получит заявитель, например: R 123 4566 Приходите в офис в понедельник к десяти утра.",
+		     "error: sms: ui staff_err_no_text (ru) takes 3 parts with the longest values, at most 2");
+	/* ... and 2 parts a warning: it answers a typo */
+	{
+		void *ctx = talloc_new(NULL);
+		char *report = NULL;
+
+		assert_int_equal(
+			validate(f, ctx,
+				 pack_text(ctx, "staff_err_no_text", "ru",
+					   "Yordam: в вашем сообщении нет текста ответа. Напишите, пожалуйста, "
+					   "так: R <номер> <текст>"),
+				 &report),
+			0);
+		assert_non_null(
+			strstr(report, "warning: sms: ui staff_err_no_text (ru) takes 2 parts: keep it within one\n"));
+		talloc_free(ctx);
+	}
 	/* a status word longer than the worst case allowed for */
 	expect_error(f, "case_state_answered", "en",
 		     "answered by the hotline, please read the reply we sent you by SMS and call us back if needed",

@@ -209,5 +209,6 @@ struct cases_cmd {
 /* Parse one staff SMS (UTF-8). Returns CASES_CMD_E_OK and fills *out, or an error code (*out then
  * says as much as was understood). Never reads past s[len), needs no NUL. */
 enum cases_cmd_err cases_cmd_parse(const char *s, size_t len, struct cases_cmd *out);
-/* A short English explanation of an error, for logs and as the fallback reply. Never NULL. */
+/* A short English explanation of an error, for logs and tests (the staff member's answer is the content pack's
+ * staff_err_* text, firmware/cases_svc.c). Never NULL. */
 const char *cases_cmd_strerror(enum cases_cmd_err err);
