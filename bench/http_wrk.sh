@@ -7,17 +7,24 @@
 # notification, then a new session id for the same phone number. The port allow-lists 127.0.0.1
 # (wrk cannot compute HMACs); see bench/README.md for what that leaves out.
 #
+# wrk runs with one thread fewer than the host has cores (at least one): yordamd's loop is one
+# busy thread, and a generator with as many threads as cores makes three busy threads on two
+# cores, so that the tail measures the scheduler's time slices (see bench/README.md). That setup
+# is run once more afterwards, labelled informative.
+#
 # Environment: BUILD (default build-bench, configured RelWithDebInfo without sanitizers if it has
-# no cache), NO_BUILD=1, CONNS (200), THREADS (2), DURATION (10s), WARMUP (3s), KEEP=1 (keep the
-# work directory with config and log), PINNED=0 (skip the extra, informative run with yordamd and
-# wrk pinned to different cores; it runs by default on 2 or more cores when taskset exists),
-# OPEN_RATES ("2000 10000": requests/s of the informative open-loop runs, bench/http_open_loop.py;
-# "" skips them), OPEN_SECONDS (10).
+# no cache), NO_BUILD=1, CONNS (200), THREADS (cores - 1, at least 1), RUNS (3 measured runs),
+# DURATION (10s each), WARMUP (3s), KEEP=1 (keep the work directory with config and log),
+# OVERSUB=0 (skip the informative run with as many wrk threads as cores), OPEN_RATES
+# ("2000 10000": requests/s of the informative open-loop runs, bench/http_open_loop.py; "" skips
+# them), OPEN_SECONDS (10).
 set -euo pipefail
 # shellcheck source=bench/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 CONNS=${CONNS:-200}
-THREADS=${THREADS:-2}
+CORES=$(nproc)
+THREADS=${THREADS:-$((CORES > 1 ? CORES - 1 : 1))}
+RUNS=${RUNS:-3}
 DURATION=${DURATION:-10s}
 WARMUP=${WARMUP:-3s}
 
@@ -37,6 +44,10 @@ http = ( { name = "bench"; address = "127.0.0.1"; port = $PORT; allow = [ "127.0
 CONF
 
 cat >"$WORK/dialog.lua" <<'LUA'
+-- wrk ... -s dialog.lua URL -- RUN: RUN keeps the session ids of one run (warm-up, measured) apart
+-- from another's. Requests are built by concatenating strings made once in init(), not with
+-- string.format and wrk.format per request: the generator shares the daemon's cores, and what it
+-- spends per request is taken from the daemon.
 local next_tid = 0
 function setup(thread)
 	thread:set("tid", next_tid)
@@ -47,27 +58,35 @@ local K = 1000
 local texts = {"", "1", "1*1", "1*1*0"}
 local sessions = {}
 local idx = 0
-local hdrs = {["Content-Type"] = "application/x-www-form-urlencoded"}
+local head_dialog, head_end
 
 function init(args)
+	local run = args[1] or "r"
+	local common = " HTTP/1.1\r\nHost: " .. wrk.headers["Host"] ..
+		"\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: "
+	head_dialog = "POST /ussd" .. common
+	head_end = "POST /ussd/end" .. common
 	for i = 1, K do
-		sessions[i] = {gen = 0, step = 0}
+		sessions[i] = {gen = 0, step = 0,
+			sid = string.format("sessionId=%s_%d_%d_", run, tid, i),
+			rest = string.format("&serviceCode=%%2A100%%23&phoneNumber=%%2B99890%02d%05d&text=", tid, i)}
 	end
+end
+
+local function post(head, body)
+	return head .. #body .. "\r\n\r\n" .. body
 end
 
 function request()
 	idx = idx % K + 1
 	local s = sessions[idx]
-	local sid = string.format("b%d_%d_%d", tid, idx, s.gen)
 	if s.step < #texts then
 		s.step = s.step + 1
-		local body = "sessionId=" .. sid .. "&serviceCode=%2A100%23&phoneNumber=%2B99890" ..
-			string.format("%02d%05d", tid, idx) .. "&text=" .. texts[s.step]
-		return wrk.format("POST", "/ussd", hdrs, body)
+		return post(head_dialog, s.sid .. s.gen .. s.rest .. texts[s.step])
 	end
 	s.step = 0
 	s.gen = s.gen + 1
-	return wrk.format("POST", "/ussd/end", hdrs, "sessionId=" .. sid .. "&status=Incomplete")
+	return post(head_end, s.sid .. (s.gen - 1) .. "&status=Incomplete")
 end
 
 function done(summary, latency, requests)
@@ -92,9 +111,9 @@ done
 [[ -S "$WORK/yordamd.sock" ]] || { echo "yordamd did not start" >&2; exit 1; }
 
 echo "yordamd ($(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$BUILD/CMakeCache.txt")) HTTP port on 127.0.0.1:$PORT;" \
-	"wrk -t$THREADS -c$CONNS, $(nproc) cores shared by wrk and yordamd"
+	"wrk -t$THREADS -c$CONNS, $CORES cores shared by wrk and yordamd"
 # Warm-up: every phone number picks its language once (a store write), caches settle.
-wrk -t"$THREADS" -c"$CONNS" -d"$WARMUP" -s "$WORK/dialog.lua" "http://127.0.0.1:$PORT" >"$WORK/warmup.txt"
+wrk -t"$THREADS" -c"$CONNS" -d"$WARMUP" -s "$WORK/dialog.lua" "http://127.0.0.1:$PORT" -- warm >"$WORK/warmup.txt"
 
 # CPU time of yordamd (user, system) and of the whole host (idle) around a run: tells a saturated
 # daemon from a saturated host.
@@ -112,34 +131,39 @@ cpu_report() { # before after requests
 			100 * (u + s) / wall, 100 * u / wall, 100 * s / wall, (req > 0 ? 1e6 * (u + s) / req : 0),
 			100 * (y[4] - x[4]) / (y[3] - x[3]) }'
 }
+field() { sed -E "s/.*[ ]$1=([0-9.]+).*/\1/" <<<"$2"; }
 
-before=$(cpu_snap)
-out=$(wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency -s "$WORK/dialog.lua" "http://127.0.0.1:$PORT")
-after=$(cpu_snap)
-echo "$out" | sed -n '/Latency Distribution/,/requests in/p'
-res=$(echo "$out" | grep '^RESULT')
-echo "$res"
-p99=$(echo "$res" | sed -E 's/.*p99_ms=([0-9.]+).*/\1/')
-rps=$(echo "$res" | sed -E 's/.* rps=([0-9]+).*/\1/')
-echo "http port: $rps requests/s, p99 $p99 ms at $CONNS connections (target p99 <= 5 ms)"
-cpu_report "$before" "$after" "$(echo "$res" | sed -E 's/.*requests=([0-9]+).*/\1/')"
+# measure RUN THREADS: one wrk run; prints its latency distribution, RESULT line (also left in res)
+# and yordamd's CPU.
+measure() {
+	local before after out
+	before=$(cpu_snap)
+	out=$(wrk -t"$2" -c"$CONNS" -d"$DURATION" --latency -s "$WORK/dialog.lua" "http://127.0.0.1:$PORT" -- "$1")
+	after=$(cpu_snap)
+	echo "$out" | sed -n '/Latency Distribution/,/requests in/p' | sed -n '2,5p' | tr -s ' ' | paste -sd' '
+	res=$(echo "$out" | grep '^RESULT')
+	echo "$res"
+	cpu_report "$before" "$after" "$(field requests "$res")"
+}
+
+p99s=()
+for run in $(seq "$RUNS"); do
+	echo "run $run of $RUNS:"
+	measure "m$run" "$THREADS"
+	p99s+=("$(field p99_ms "$res") $(field rps "$res")")
+done
+printf '%s\n' "${p99s[@]}" | sort -n | awk -v n="$RUNS" -v c="$CONNS" '
+	{ p[NR] = $1; r[NR] = $2 }
+	END { m = int((n + 1) / 2);
+	      printf "http port: p99 %.3f ms (median of %d runs; %.3f-%.3f), %d requests/s in that run, at %d connections" \
+		     " (target p99 <= 5 ms)\n", p[m], n, p[1], p[n], r[m], c }'
 "$YORDAMCTL" -s "$WORK/yordamd.sock" status | sed -n '/bench (http)/,+1p'
 
-# Informative only, not the issue's setup: the same load with yordamd on one core and wrk on the
-# others, so that neither preempts the other. Shows how much of the figure above is the two
-# sharing cores.
-read -r first others all < <(python3 -c 'import os; c = sorted(os.sched_getaffinity(0)); j = lambda l: ",".join(map(str, l)); print(c[0], j(c[1:]) or "-", j(c))')
-if [[ "${PINNED:-1}" != 0 && "$others" != - ]] && command -v taskset >/dev/null; then
-	taskset -a -p -c "$first" "$DPID" >/dev/null
-	before=$(cpu_snap)
-	out=$(taskset -c "$others" wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency -s "$WORK/dialog.lua" \
-		"http://127.0.0.1:$PORT")
-	after=$(cpu_snap)
-	taskset -a -p -c "$all" "$DPID" >/dev/null
-	res=$(echo "$out" | grep '^RESULT')
-	echo "informative, pinned (yordamd on CPU $first, wrk on CPU $others): ${res#RESULT }"
-	echo -n "informative, pinned: "
-	cpu_report "$before" "$after" "$(echo "$res" | sed -E 's/.*requests=([0-9]+).*/\1/')"
+# Informative only, not the headline: as many wrk threads as cores, so that three busy threads
+# share two cores. Shows what oversubscribing the host does to the tail.
+if [[ "${OVERSUB:-1}" != 0 && "$CORES" != "$THREADS" ]]; then
+	echo "informative, oversubscribed (wrk -t$CORES):"
+	measure over "$CORES"
 fi
 
 # Informative only, the other question: at a stated rate (open loop, bench/http_open_loop.py),
