@@ -175,7 +175,17 @@ static const char *const builtin_en[_NUM_MENU_UI_ALL] = {
 	[MENU_UI_STAFF_ERR_NO_TEXT] = "Yordam: reply text missing. Write: R <case> <text>",
 	[MENU_UI_STAFF_ERR_TRAILING] = "Yordam: unexpected text after the command. Only R and DONE take a text; "
 				       "send one command per SMS.",
+	[MENU_UI_STAFF_STATE_NEW] = "new",
+	[MENU_UI_STAFF_STATE_NOTIFIED] = "notified",
+	[MENU_UI_STAFF_STATE_CLAIMED] = "claimed",
+	[MENU_UI_STAFF_STATE_ANSWERED] = "answered",
+	[MENU_UI_STAFF_STATE_CLOSED] = "closed",
+	[MENU_UI_STAFF_KIND_COMPLAINT] = "complaint",
+	[MENU_UI_STAFF_KIND_CALLBACK] = "callback",
 };
+_Static_assert(MENU_UI_STAFF_STATE_CLOSED - MENU_UI_STAFF_STATE_NEW == CASES_ST_CLOSED - CASES_ST_NEW &&
+		       CASES_ST_MIN == CASES_ST_NEW && CASES_ST_MAX == CASES_ST_CLOSED,
+	       "one staff_state_* text per case state, in order");
 
 const char *cases_svc_builtin(enum menu_ui k)
 {
@@ -277,6 +287,21 @@ static const char *staff_category(const struct cases_svc *cs, int li, int catego
 		return t->ui[MENU_UI_CASE_CAT1 + category - CASES_CAT_MIN][li];
 	}
 	return label;
+}
+
+/* A case's state and kind as staff read them ({state}, {kind}). */
+static const char *staff_state_word(const struct cases_svc *cs, int li, int state)
+{
+	if (state < CASES_ST_MIN || state > CASES_ST_MAX) {
+		return "?";
+	}
+	return ui_text_at(cs, li, (enum menu_ui)(MENU_UI_STAFF_STATE_NEW + state - CASES_ST_MIN));
+}
+
+static const char *staff_kind_word(const struct cases_svc *cs, int li, int kind)
+{
+	return ui_text_at(cs, li,
+			  kind == CASES_KIND_CALLBACK ? MENU_UI_STAFF_KIND_CALLBACK : MENU_UI_STAFF_KIND_COMPLAINT);
 }
 
 struct tvar {
@@ -1280,7 +1305,7 @@ static int staff_cmd(struct cases_svc *cs, void *tmp, unsigned who, const struct
 		return SMS_HOOK_HANDLED;
 	}
 	if (rc < 0) {
-		const struct tvar v[] = {{"case", nog}, {"state", cases_state_name(c.state) ?: "?"}};
+		const struct tvar v[] = {{"case", nog}, {"state", staff_state_word(cs, li, c.state)}};
 
 		*reply = staff_text(tmp, cs, li, MENU_UI_STAFF_STATE, v, ARRAY_SIZE(v));
 		return SMS_HOOK_HANDLED;
@@ -1335,11 +1360,11 @@ static int staff_cmd(struct cases_svc *cs, void *tmp, unsigned who, const struct
 		char esc[16];
 		const struct tvar v[] = {
 			{"case", nog},
-			{"kind", c.kind == CASES_KIND_CALLBACK ? "callback" : "complaint"},
+			{"kind", staff_kind_word(cs, li, c.kind)},
 			{"category", staff_category(cs, li, c.category, "?")},
 			{"country", c.country},
 			{"lang", c.lang},
-			{"state", cases_state_name(c.state) ?: "?"},
+			{"state", staff_state_word(cs, li, c.state)},
 			{"escalations", esc},
 			{"text", text ? talloc_asprintf(tmp, ": %s", cases_svc_excerpt(tmp, text, 300)) : ""}};
 

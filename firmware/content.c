@@ -453,7 +453,6 @@ static void check_fixed_texts(struct val *v, unsigned pi)
 #define VAL_PHONE	   "+12345678901234567890"
 #define VAL_UNTIL	   "31.12 23:59 America/Argentina/ComodRivadavia"
 #define VAL_LANG	   "uz-Latn"
-#define VAL_STATE	   "notified"
 #define VAL_COUNT	   "9999"
 #define VAL_WINDOW_N	   "8760"
 /* SMS parts of a reporter's message; of sms_case_reply, which the staff member's words follow */
@@ -604,7 +603,14 @@ static char *filler(void *ctx, size_t n, bool cyr)
 static bool staff_fragment(enum menu_ui k)
 {
 	return k == MENU_UI_STAFF_ESCALATED || k == MENU_UI_STAFF_SOMEONE || k == MENU_UI_STAFF_EMPLOYER ||
-	       k == MENU_UI_STAFF_NO_EMPLOYER || k == MENU_UI_STAFF_DAYS || k == MENU_UI_STAFF_HOURS;
+	       k == MENU_UI_STAFF_NO_EMPLOYER || k == MENU_UI_STAFF_DAYS || k == MENU_UI_STAFF_HOURS ||
+	       (k >= MENU_UI_STAFF_STATE_NEW && k <= MENU_UI_STAFF_KIND_CALLBACK);
+}
+
+/* A word the service fills staff texts with, as it picks it: language l, the fallback language, built-in. */
+static const char *staff_word(const struct menu_tree *t, enum menu_ui k, unsigned l)
+{
+	return t->ui[k][l] ? t->ui[k][l] : t->ui[k][t->fallback] ? t->ui[k][t->fallback] : cases_svc_builtin(k);
 }
 
 /* Staff text k in language l with the longest values (cyr: free text in Cyrillic); NULL when the language has
@@ -614,7 +620,9 @@ static char *staff_text_worst(struct val *v, enum menu_ui k, unsigned l, bool cy
 	const struct menu_tree *t = v->t;
 	const char *cats[CASES_CAT_MAX - CASES_CAT_MIN + 1];
 	const struct val_var nv[] = {{"n", VAL_WINDOW_N}};
-	const char *windows[2], *employers[2];
+	const char *windows[2], *employers[2], *states[MENU_UI_STAFF_STATE_CLOSED - MENU_UI_STAFF_STATE_NEW + 1];
+	const char *kinds[] = {staff_word(t, MENU_UI_STAFF_KIND_COMPLAINT, l),
+			       staff_word(t, MENU_UI_STAFF_KIND_CALLBACK, l)};
 	char *excerpt = filler(v->ctx, VAL_EXCERPT_BYTES, cyr);
 	char *name = filler(v->ctx, VAL_NAME_BYTES, cyr);
 	char *employer = filler(v->ctx, VAL_EMPLOYER_BYTES, cyr);
@@ -630,6 +638,9 @@ static char *staff_text_worst(struct val *v, enum menu_ui k, unsigned l, bool cy
 		cats[i] = own && strncmp(t->lang_code[l], "en", 2) != 0
 				  ? own
 				  : cases_category_label((int)(CASES_CAT_MIN + i));
+	}
+	for (i = 0; i < ARRAY_SIZE(states); i++) {
+		states[i] = staff_word(t, (enum menu_ui)(MENU_UI_STAFF_STATE_NEW + i), l);
 	}
 	windows[0] = t->ui[MENU_UI_STAFF_DAYS][l] ? val_fill(v->ctx, t->ui[MENU_UI_STAFF_DAYS][l], nv, 1) : NULL;
 	windows[1] = t->ui[MENU_UI_STAFF_HOURS][l] ? val_fill(v->ctx, t->ui[MENU_UI_STAFF_HOURS][l], nv, 1) : NULL;
@@ -655,8 +666,8 @@ static char *staff_text_worst(struct val *v, enum menu_ui k, unsigned l, bool cy
 			{"name", longest_of(v, someone, ARRAY_SIZE(someone))},
 			{"mode", "OFF"},
 			{"until", VAL_UNTIL},
-			{"state", VAL_STATE},
-			{"kind", "complaint"},
+			{"state", longest_of(v, states, ARRAY_SIZE(states))},
+			{"kind", longest_of(v, kinds, ARRAY_SIZE(kinds))},
 			{"escalations", "99"},
 			{"text", talloc_asprintf(v->ctx, ": %s", excerpt)},
 			{"count", VAL_COUNT},
@@ -823,7 +834,7 @@ static void check_staff_sms(struct val *v, struct text_sms_split *split)
 	unsigned k, l, cyr;
 	int max;
 
-	for (k = MENU_UI_STAFF_NEW; k <= MENU_UI_STAFF_ERR_TRAILING; k++) {
+	for (k = MENU_UI_STAFF_NEW; k < _NUM_MENU_UI_ALL; k++) {
 		if (staff_fragment((enum menu_ui)k)) {
 			continue;
 		}

@@ -100,6 +100,13 @@ const char *const menu_ui_keys[_NUM_MENU_UI_ALL] = {
 	[MENU_UI_STAFF_ERR_CHECK_DIGIT] = "staff_err_check_digit",
 	[MENU_UI_STAFF_ERR_NO_TEXT] = "staff_err_no_text",
 	[MENU_UI_STAFF_ERR_TRAILING] = "staff_err_trailing",
+	[MENU_UI_STAFF_STATE_NEW] = "staff_state_new",
+	[MENU_UI_STAFF_STATE_NOTIFIED] = "staff_state_notified",
+	[MENU_UI_STAFF_STATE_CLAIMED] = "staff_state_claimed",
+	[MENU_UI_STAFF_STATE_ANSWERED] = "staff_state_answered",
+	[MENU_UI_STAFF_STATE_CLOSED] = "staff_state_closed",
+	[MENU_UI_STAFF_KIND_COMPLAINT] = "staff_kind_complaint",
+	[MENU_UI_STAFF_KIND_CALLBACK] = "staff_kind_callback",
 };
 
 static const char *const kind_names[] = {
@@ -806,6 +813,13 @@ const char *const *menu_ui_placeholders(enum menu_ui k)
 	case MENU_UI_STAFF_ERR_CHECK_DIGIT:
 	case MENU_UI_STAFF_ERR_NO_TEXT:
 	case MENU_UI_STAFF_ERR_TRAILING:
+	case MENU_UI_STAFF_STATE_NEW:
+	case MENU_UI_STAFF_STATE_NOTIFIED:
+	case MENU_UI_STAFF_STATE_CLAIMED:
+	case MENU_UI_STAFF_STATE_ANSWERED:
+	case MENU_UI_STAFF_STATE_CLOSED:
+	case MENU_UI_STAFF_KIND_COMPLAINT:
+	case MENU_UI_STAFF_KIND_CALLBACK:
 	case MENU_UI_SMS_NEED_TEXT:
 	case MENU_UI_SMS_UNKNOWN:
 	case MENU_UI_SMS_MISTYPED:
@@ -1122,9 +1136,9 @@ static void check_texts(struct menu_build *b)
 	}
 	for (k = 0; k < _NUM_MENU_UI_ALL; k++) {
 		struct build_info bi = {.file = b->last_file};
-		/* The staff command errors came later: content stored or written before them must still load
-		 * (the service has English for them). content validate asks for them like the others. */
-		bool later = k >= MENU_UI_STAFF_ERR_TOO_LONG && k <= MENU_UI_STAFF_ERR_TRAILING;
+		/* Content stored or written before the later texts must still load (the service has English
+		 * for them). content validate asks for them like the others. */
+		bool later = k >= MENU_UI_LATER;
 
 		fill(b, &bi, "ui", menu_ui_keys[k], t->ui[k], k < _NUM_MENU_UI || (menu_has_case_nodes(t) && !later));
 	}

@@ -247,6 +247,24 @@ staff = (
         self.wait(lambda: "Yordam: дела 123 4566 нет." in self.staff_text(STAFF1), "no such case, in Russian")
         self.assertEqual(self.to_staff(STAFF3), [])
 
+        # the words put into staff texts ({kind}, {state}) are the pack's too
+        self.staff_says(STAFF1, "INFO %s" % no)
+        self.wait(lambda: "эскалаций: 0" in self.staff_text(STAFF1), "INFO in Russian")
+        info = self.staff_text(STAFF1)
+        self.assertIn("Yordam дело %s: жалоба, Не платят зарплату, ZZ, ru, взято в работу, эскалаций: 0" % grouped,
+                      info)
+        self.staff_says(STAFF1, "DONE %s spasibo" % no)
+        self.wait(lambda: "case %s: close by Oleg -> closed" % grouped in self.y.log_text(), "the close")
+        # a reply to a closed case: its state is the answer (not a second "OK": the inbox would take the same text
+        # from the same phone with the emulator's fixed timestamp for a network retry)
+        self.staff_says(STAFF1, "R %s eshche odin vopros" % no)
+        self.wait(lambda: "Yordam: дело %s: закрыто." % grouped in self.staff_text(STAFF1), "the state, in Russian")
+        # the English reader gets English words
+        self.staff_says(STAFF3, "INFO %s" % no)
+        self.wait(lambda: "escalations 0" in self.staff_text(STAFF3), "INFO in English")
+        self.assertIn("Yordam case %s: complaint, unpaid wages, ZZ, ru, closed, escalations 0" % grouped,
+                      self.staff_text(STAFF3))
+
     def answered(self, number, says, expect, what, coding="gsm7"):
         """number sends says; its phone gets the SMS expect (one part: the whole text of one decoded PDU)."""
         before = len(self.to_staff(number))

@@ -99,8 +99,9 @@ static void test_cmd_err_texts(void **state)
 }
 
 /* Every text the service sends has built-in English, so a pack without it still answers: with each of its
- * placeholders and no other '{' (as the pack loader demands of a pack's). The answers to a malformed staff command,
- * which a pack may leave out, are the bundled pack's English and fit one GSM-7 part. */
+ * placeholders and no other '{' (as the pack loader demands of a pack's). The later texts (the answers to a malformed
+ * staff command, the state and kind words), which a pack may leave out, are the bundled pack's English and fit one
+ * GSM-7 part. */
 static void test_builtin_texts(void **state)
 {
 	void *ctx = talloc_new(NULL);
@@ -141,7 +142,7 @@ static void test_builtin_texts(void **state)
 			fprintf(stderr, "built-in %s: a '{' that is no placeholder: %s\n", menu_ui_keys[k], b);
 		}
 		assert_int_equal(braces, 0);
-		if (k >= MENU_UI_STAFF_ERR_TOO_LONG) {
+		if (k >= MENU_UI_LATER) {
 			assert_string_equal(b, t->ui[k][en]);
 			assert_int_equal(text_coding_of(b, strlen(b)), TEXT_GSM7);
 			assert_true(text_units(b, strlen(b), TEXT_GSM7) <= 160);
@@ -151,13 +152,31 @@ static void test_builtin_texts(void **state)
 	talloc_free(ctx);
 }
 
+/* One staff_state_* text per case state, in the FSM's order, and its English is the state's own name (what staff
+ * saw before the pack had them). */
+static void test_state_words(void **state)
+{
+	char key[48];
+	int s;
+
+	for (s = CASES_ST_MIN; s <= CASES_ST_MAX; s++) {
+		enum menu_ui k = (enum menu_ui)(MENU_UI_STAFF_STATE_NEW + s - CASES_ST_MIN);
+
+		snprintf(key, sizeof(key), "staff_state_%s", cases_state_name(s));
+		assert_string_equal(menu_ui_keys[k], key);
+		assert_string_equal(cases_svc_builtin(k), cases_state_name(s));
+		assert_null(menu_ui_placeholders(k)[0]);
+	}
+	assert_string_equal(cases_svc_builtin(MENU_UI_STAFF_KIND_COMPLAINT), "complaint");
+	assert_string_equal(cases_svc_builtin(MENU_UI_STAFF_KIND_CALLBACK), "callback");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_keywords),
-		cmocka_unit_test(test_excerpt),
-		cmocka_unit_test(test_cmd_err_texts),
-		cmocka_unit_test(test_builtin_texts),
+		cmocka_unit_test(test_keywords),      cmocka_unit_test(test_excerpt),
+		cmocka_unit_test(test_cmd_err_texts), cmocka_unit_test(test_builtin_texts),
+		cmocka_unit_test(test_state_words),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

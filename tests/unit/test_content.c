@@ -146,6 +146,13 @@ static const struct {
 	{"staff_err_check_digit", "Yordam: case number mistyped.", "Yordam: ошибка в номере дела."},
 	{"staff_err_no_text", "Yordam: R <case> <text>", "Yordam: R <номер> <текст>"},
 	{"staff_err_trailing", "Yordam: text only after R and DONE.", "Yordam: текст только после R и DONE."},
+	{"staff_state_new", "new", "новое"},
+	{"staff_state_notified", "notified", "отправлено сотруднику"},
+	{"staff_state_claimed", "claimed", "взято в работу"},
+	{"staff_state_answered", "answered", "дан ответ"},
+	{"staff_state_closed", "closed", "закрыто"},
+	{"staff_kind_complaint", "complaint", "жалоба"},
+	{"staff_kind_callback", "callback", "обратный звонок"},
 };
 
 /* The pack's text with the line "key.lang = ..." replaced by value (NULL: left out), and without the keys that
@@ -302,6 +309,9 @@ static void test_placeholders_at_load(void **state)
 		 "ui staff_err_no_text.ru: unknown placeholder {case} (staff_err_no_text takes none)"},
 		{"staff_err_check_digit", "Yordam: {номер}?",
 		 "ui staff_err_check_digit.ru: '{' that starts no placeholder"},
+		/* so are the words that fill {state} and {kind} */
+		{"staff_state_closed", "{case} закрыто",
+		 "ui staff_state_closed.ru: unknown placeholder {case} (staff_state_closed takes none)"},
 	};
 	static const struct {
 		enum menu_ui k;
@@ -314,6 +324,8 @@ static void test_placeholders_at_load(void **state)
 		{MENU_UI_STAFF_ERR_CHECK_DIGIT, "staff_err_check_digit"},
 		{MENU_UI_STAFF_ERR_NO_TEXT, "staff_err_no_text"},
 		{MENU_UI_STAFF_ERR_TRAILING, "staff_err_trailing"},
+		{MENU_UI_STAFF_STATE_NOTIFIED, "staff_state_notified"},
+		{MENU_UI_STAFF_KIND_CALLBACK, "staff_kind_callback"},
 	};
 	void *ctx = talloc_new(NULL);
 	const char *const *v;
@@ -387,6 +399,7 @@ static void test_form_texts_required_at_load(void **state)
 	struct msgs m = {0};
 	struct menu_report rep = {.cb = collect, .data = &m};
 	char *text = pack_text(ctx, "sms_case_closed", "en", NULL);
+	unsigned i;
 
 	assert_null(menu_pack_parse(ctx, "t.pack", text, strlen(text), "en", &rep));
 	assert_true(has_msg(&m, true, "ui: sms_case_closed missing in the fallback language en"));
@@ -412,6 +425,18 @@ static void test_form_texts_required_at_load(void **state)
 	text = pack_text(ctx, "staff_err_no_text", "en", NULL);
 	assert_null(menu_pack_parse(ctx, "t.pack", text, strlen(text), "en", &rep));
 	assert_true(has_msg(&m, true, "ui: staff_err_no_text missing in the fallback language en"));
+	/* So did the state and kind words. */
+	for (i = 0; i < 2; i++) {
+		const char *prefix = i ? "staff_kind_" : "staff_state_";
+
+		memset(&m, 0, sizeof(m));
+		rep.n_errors = rep.n_warnings = 0;
+		text = pack_text_ex(ctx, NULL, NULL, NULL, prefix, NULL);
+		assert_null(strstr(text, prefix));
+		assert_non_null(menu_pack_parse(ctx, "t.pack", text, strlen(text), "en", &rep));
+		assert_int_equal(rep.n_errors, 0);
+		assert_int_equal(m.n, 0);
+	}
 	talloc_free(ctx);
 }
 

@@ -114,8 +114,7 @@ enum menu_ui {
 	MENU_UI_STAFF_DAYS,	   /* {n}: fills the alert's {window} */
 	MENU_UI_STAFF_HOURS,	   /* {n}: fills the alert's {window} */
 	/* The answers to a staff command the parser refused (enum cases_cmd_err; EMPTY and UNKNOWN get none):
-	 * what to send instead. Unlike the texts above they may be absent at load even with form nodes, so
-	 * that content from before them still loads: the service then answers in built-in English. */
+	 * what to send instead. From here on, optional at load (MENU_UI_LATER). */
 	MENU_UI_STAFF_ERR_TOO_LONG,    /* over CASES_CMD_MAX_LEN bytes */
 	MENU_UI_STAFF_ERR_UNREADABLE,  /* not valid UTF-8 */
 	MENU_UI_STAFF_ERR_NO_CASE,     /* no case number after OK, R, DONE, INFO */
@@ -123,12 +122,23 @@ enum menu_ui {
 	MENU_UI_STAFF_ERR_CHECK_DIGIT, /* 7 digits, check digit wrong */
 	MENU_UI_STAFF_ERR_NO_TEXT,     /* R without a text */
 	MENU_UI_STAFF_ERR_TRAILING,    /* text after OK, INFO, ON, OFF */
+	/* The words staff texts are filled with: {state} (enum cases_state, in its order) and {kind}. */
+	MENU_UI_STAFF_STATE_NEW,
+	MENU_UI_STAFF_STATE_NOTIFIED,
+	MENU_UI_STAFF_STATE_CLAIMED,
+	MENU_UI_STAFF_STATE_ANSWERED,
+	MENU_UI_STAFF_STATE_CLOSED,
+	MENU_UI_STAFF_KIND_COMPLAINT,
+	MENU_UI_STAFF_KIND_CALLBACK,
 	_NUM_MENU_UI_ALL,
 };
+/* The ui texts from here on came after content was stored on devices: they may be absent at load even with
+ * form nodes (the cases service has English for them); content validate asks for them like the others. */
+#define MENU_UI_LATER MENU_UI_STAFF_ERR_TOO_LONG
 extern const char *const menu_ui_keys[_NUM_MENU_UI_ALL]; /* "back", "home", "more", ... */
 
 /* The {name} placeholders of ui text k when it is a template the cases service fills in
- * (MENU_UI_SMS_FILED .. MENU_UI_STAFF_ERR_TRAILING): a NULL-terminated list, empty for the texts sent as they
+ * (MENU_UI_SMS_FILED .. _NUM_MENU_UI_ALL - 1): a NULL-terminated list, empty for the texts sent as they
  * are; NULL for every other ui text (shown as written, braces and all). A template holds each of its
  * placeholders and no other '{': the pack loader refuses it otherwise (file:line, key and language). */
 const char *const *menu_ui_placeholders(enum menu_ui k);
