@@ -1330,7 +1330,8 @@ static void caller_slot_forget(struct store *st, const uint8_t *key)
 }
 
 /* Remember a committed row (lang), or that there is none (NULL), first in its set, in place of the key's old
- * slot, an empty one or the last. Inside a transaction, or for a code too long for a slot, the key's slot is emptied instead. */
+ * slot, an empty one or the last. Inside a transaction, or for a code too long for a slot, the key's slot is
+ * emptied instead. */
 static void caller_slot_fill(struct store *st, const uint8_t *key, const char *lang)
 {
 	struct caller_slot *set, *cs;
