@@ -477,16 +477,43 @@ static void test_validate_missing_language(void **state)
 	expect_error(f, "staff_new", "ru", NULL, "error: translation: ui: staff_new missing in ru (falls back to en)");
 	expect_error(f, "staff_err_check_digit", "ru", NULL,
 		     "error: translation: ui: staff_err_check_digit missing in ru (falls back to en)");
+	expect_error(f, "staff_state_claimed", "ru", NULL,
+		     "error: translation: ui: staff_state_claimed missing in ru (falls back to en)");
+	expect_error(f, "staff_kind_callback", "ru", NULL,
+		     "error: translation: ui: staff_kind_callback missing in ru (falls back to en)");
 	/* a pack that loads without them (English built-ins) is still incomplete for validate */
 	{
-		void *ctx = talloc_new(NULL);
-		char *report = NULL;
+		static const struct {
+			const char *drop, *missing[2];
+		} later[] = {
+			{"staff_err_",
+			 {"error: translation: ui: staff_err_no_text missing in en\n",
+			  "error: translation: ui: staff_err_trailing missing in ru\n"}},
+			{"staff_state_",
+			 {"error: translation: ui: staff_state_new missing in en\n",
+			  "error: translation: ui: staff_state_closed missing in ru\n"}},
+			{"staff_kind_",
+			 {"error: translation: ui: staff_kind_complaint missing in en\n",
+			  "error: translation: ui: staff_kind_callback missing in ru\n"}},
+		};
+		unsigned i, j;
 
-		assert_int_equal(validate(f, ctx, pack_text_ex(ctx, NULL, NULL, NULL, "staff_err_", NULL), &report),
-				 -EINVAL);
-		assert_non_null(strstr(report, "error: translation: ui: staff_err_no_text missing in en\n"));
-		assert_non_null(strstr(report, "error: translation: ui: staff_err_trailing missing in ru\n"));
-		talloc_free(ctx);
+		for (i = 0; i < sizeof(later) / sizeof(later[0]); i++) {
+			void *ctx = talloc_new(NULL);
+			char *report = NULL;
+
+			assert_int_equal(
+				validate(f, ctx, pack_text_ex(ctx, NULL, NULL, NULL, later[i].drop, NULL), &report),
+				-EINVAL);
+			for (j = 0; j < 2; j++) {
+				if (!strstr(report, later[i].missing[j])) {
+					fprintf(stderr, "without %s*: expected \"%s\" in:\n%s", later[i].drop,
+						later[i].missing[j], report);
+				}
+				assert_non_null(strstr(report, later[i].missing[j]));
+			}
+			talloc_free(ctx);
+		}
 	}
 }
 
@@ -589,6 +616,16 @@ static void test_validate_sms_parts(void **state)
 			strstr(report, "warning: sms: ui staff_err_no_text (ru) takes 2 parts: keep it within one\n"));
 		talloc_free(ctx);
 	}
+	/* the words put into staff texts count with the longest of them: a state ({state} of staff_state, staff_info) and a
+	 * kind ({kind} of staff_info) */
+	expect_error(f, "staff_state_answered", "ru",
+		     "сотрудник горячей линии ответил заявителю по SMS, но дело ещё не закрыто, потому что заявитель "
+		     "может написать снова, а сотрудник может ответить ещё раз",
+		     "error: sms: ui staff_state (ru) takes 3 parts with the longest values, at most 2");
+	expect_error(f, "staff_kind_callback", "ru",
+		     "заявитель попросил перезвонить ему по телефону, который он указал, или с которого пришло его "
+		     "сообщение, в рабочее время горячей линии, в любой день недели, кроме праздников и выходных",
+		     "error: sms: ui staff_info (ru) takes 6 parts with the longest values, at most 3");
 	/* a status word longer than the worst case allowed for */
 	expect_error(f, "case_state_answered", "en",
 		     "answered by the hotline, please read the reply we sent you by SMS and call us back if needed",
