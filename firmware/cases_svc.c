@@ -12,8 +12,8 @@
  * Reporter-facing texts come from the content pack ([ui] keys sms_case_*, case_state_*, when_*:
  * docs/content-format.md), in the case's language; built-in English only when the pack lacks them.
  * Staff-facing texts (notifications, command answers: staff_*) come from the pack too, in the staff member's
- * language (the first of their roster languages the pack has, else the fallback); the commands themselves
- * (OK, R, DONE, INFO, ON, OFF) and the internal state names stay as they are.
+ * language (the first of their roster languages the pack has, else the fallback), and so do the words put into
+ * them (state, kind, category); the commands themselves (OK, R, DONE, INFO, ON, OFF) stay Latin.
  *
  * What is stored in clear, what is sealed: docs/cases.md section 1. The journal records ("case")
  * carry no personal data at all: case number, kind, category, country, language, channel, state,
@@ -215,11 +215,8 @@ int cases_svc_cmd_err_text(enum cases_cmd_err err)
 	}
 }
 
-/* Text k in the pack's language li, else the pack's fallback language, else built-in. */
-static const char *ui_text_at(const struct cases_svc *cs, int li, enum menu_ui k)
+const char *cases_svc_ui_text(const struct menu_tree *t, int li, enum menu_ui k)
 {
-	const struct menu_tree *t = cs->d->tree;
-
 	if (t && li >= 0 && (unsigned)li < t->n_lang && t->ui[k][li]) {
 		return t->ui[k][li];
 	}
@@ -227,6 +224,11 @@ static const char *ui_text_at(const struct cases_svc *cs, int li, enum menu_ui k
 		return t->ui[k][t->fallback];
 	}
 	return builtin_en[k] ? builtin_en[k] : "";
+}
+
+static const char *ui_text_at(const struct cases_svc *cs, int li, enum menu_ui k)
+{
+	return cases_svc_ui_text(cs->d->tree, li, k);
 }
 
 /* A reporter-facing text in lang (a pack language code), else the pack's fallback language, else built-in. */
@@ -263,20 +265,20 @@ static int staff_lang(const struct cases_svc *cs, unsigned i)
 	return (int)t->fallback;
 }
 
-/* The language code an SMS in pack language li is queued with. */
-static const char *staff_code(const struct cases_svc *cs, int li)
+/* The language code of pack language li (an SMS in it is queued with it). */
+static const char *lang_code(const struct menu_tree *t, int li)
 {
-	const struct menu_tree *t = cs->d->tree;
-
 	return t && li >= 0 && (unsigned)li < t->n_lang && t->lang_code[li] ? t->lang_code[li] : "en";
 }
 
-/* A category as staff read it: in English the service's own label ("unpaid wages"), in another language the
- * pack's category list entry (case_cat_*) when it has one of its own. */
-static const char *staff_category(const struct cases_svc *cs, int li, int category, const char *unknown)
+static const char *staff_code(const struct cases_svc *cs, int li)
 {
-	const struct menu_tree *t = cs->d->tree;
-	const char *code = staff_code(cs, li);
+	return lang_code(cs->d->tree, li);
+}
+
+const char *cases_svc_staff_category(const struct menu_tree *t, int li, int category, const char *unknown)
+{
+	const char *code = lang_code(t, li);
 	const char *label = cases_category_label(category);
 
 	if (!label) {
@@ -628,7 +630,7 @@ static int route_case(struct cases_svc *cs, void *tmp, struct store_case *c, int
 		{
 			const struct tvar v[] = {
 				{"case", nog},
-				{"category", staff_category(cs, li, c->category, "other")},
+				{"category", cases_svc_staff_category(cs->d->tree, li, c->category, "other")},
 				{"country", c->country},
 				{"lang", c->lang},
 				{"escalated",
@@ -855,10 +857,12 @@ static char *alert_text(struct cases_svc *cs, void *tmp, int li, const struct st
 		return NULL;
 	}
 	{
-		const struct tvar v[] = {
-			{"count", count},	 {"category", staff_category(cs, li, c->category, "other")},
-			{"country", c->country}, {"employer", employer},
-			{"window", span},	 {"case", nog}};
+		const struct tvar v[] = {{"count", count},
+					 {"category", cases_svc_staff_category(cs->d->tree, li, c->category, "other")},
+					 {"country", c->country},
+					 {"employer", employer},
+					 {"window", span},
+					 {"case", nog}};
 
 		return staff_text(tmp, cs, li, MENU_UI_STAFF_ALERT, v, ARRAY_SIZE(v));
 	}
@@ -1361,7 +1365,7 @@ static int staff_cmd(struct cases_svc *cs, void *tmp, unsigned who, const struct
 		const struct tvar v[] = {
 			{"case", nog},
 			{"kind", staff_kind_word(cs, li, c.kind)},
-			{"category", staff_category(cs, li, c.category, "?")},
+			{"category", cases_svc_staff_category(cs->d->tree, li, c.category, "?")},
 			{"country", c.country},
 			{"lang", c.lang},
 			{"state", staff_state_word(cs, li, c.state)},

@@ -607,12 +607,6 @@ static bool staff_fragment(enum menu_ui k)
 	       (k >= MENU_UI_STAFF_STATE_NEW && k <= MENU_UI_STAFF_KIND_CALLBACK);
 }
 
-/* A word the service fills staff texts with, as it picks it: language l, the fallback language, built-in. */
-static const char *staff_word(const struct menu_tree *t, enum menu_ui k, unsigned l)
-{
-	return t->ui[k][l] ? t->ui[k][l] : t->ui[k][t->fallback] ? t->ui[k][t->fallback] : cases_svc_builtin(k);
-}
-
 /* Staff text k in language l with the longest values (cyr: free text in Cyrillic); NULL when the language has
  * no such text. The fragments (staff_escalated, staff_employer, ...) are checked inside the texts they fill. */
 static char *staff_text_worst(struct val *v, enum menu_ui k, unsigned l, bool cyr)
@@ -621,8 +615,8 @@ static char *staff_text_worst(struct val *v, enum menu_ui k, unsigned l, bool cy
 	const char *cats[CASES_CAT_MAX - CASES_CAT_MIN + 1];
 	const struct val_var nv[] = {{"n", VAL_WINDOW_N}};
 	const char *windows[2], *employers[2], *states[MENU_UI_STAFF_STATE_CLOSED - MENU_UI_STAFF_STATE_NEW + 1];
-	const char *kinds[] = {staff_word(t, MENU_UI_STAFF_KIND_COMPLAINT, l),
-			       staff_word(t, MENU_UI_STAFF_KIND_CALLBACK, l)};
+	const char *kinds[] = {cases_svc_ui_text(t, (int)l, MENU_UI_STAFF_KIND_COMPLAINT),
+			       cases_svc_ui_text(t, (int)l, MENU_UI_STAFF_KIND_CALLBACK)};
 	char *excerpt = filler(v->ctx, VAL_EXCERPT_BYTES, cyr);
 	char *name = filler(v->ctx, VAL_NAME_BYTES, cyr);
 	char *employer = filler(v->ctx, VAL_EMPLOYER_BYTES, cyr);
@@ -631,16 +625,12 @@ static char *staff_text_worst(struct val *v, enum menu_ui k, unsigned l, bool cy
 	if (!t->ui[k][l] || !excerpt || !name || !employer) {
 		return NULL;
 	}
-	/* as the service picks them: in English its own labels, else the pack's category entries */
+	/* the words as the service picks them */
 	for (i = 0; i <= CASES_CAT_MAX - CASES_CAT_MIN; i++) {
-		const char *own = t->ui[MENU_UI_CASE_CAT1 + i][l];
-
-		cats[i] = own && strncmp(t->lang_code[l], "en", 2) != 0
-				  ? own
-				  : cases_category_label((int)(CASES_CAT_MIN + i));
+		cats[i] = cases_svc_staff_category(t, (int)l, (int)(CASES_CAT_MIN + i), "?");
 	}
 	for (i = 0; i < ARRAY_SIZE(states); i++) {
-		states[i] = staff_word(t, (enum menu_ui)(MENU_UI_STAFF_STATE_NEW + i), l);
+		states[i] = cases_svc_ui_text(t, (int)l, (enum menu_ui)(MENU_UI_STAFF_STATE_NEW + i));
 	}
 	windows[0] = t->ui[MENU_UI_STAFF_DAYS][l] ? val_fill(v->ctx, t->ui[MENU_UI_STAFF_DAYS][l], nv, 1) : NULL;
 	windows[1] = t->ui[MENU_UI_STAFF_HOURS][l] ? val_fill(v->ctx, t->ui[MENU_UI_STAFF_HOURS][l], nv, 1) : NULL;

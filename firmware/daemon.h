@@ -104,3 +104,10 @@ char *cases_svc_excerpt(void *ctx, const char *s, size_t n);
 int cases_svc_cmd_err_text(enum cases_cmd_err err);
 /* The service's built-in English for ui text k (used when the pack has k in no language), or NULL. */
 const char *cases_svc_builtin(enum menu_ui k);
+struct menu_tree;
+/* Ui text k as the service picks it: in tree t's language li (-1: none), else t's fallback language, else
+ * built-in English ("" if none). content validate measures what the service will send with it. */
+const char *cases_svc_ui_text(const struct menu_tree *t, int li, enum menu_ui k);
+/* A category as staff read it in t's language li: in English (a code en...) the service's own label ("unpaid
+ * wages"), else the language's case_cat_* text when it has one; unknown for a category out of range. */
+const char *cases_svc_staff_category(const struct menu_tree *t, int li, int category, const char *unknown);
